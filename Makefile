@@ -1,0 +1,107 @@
+# nbd-utils: plain GNU make.  pkg-config is the only probe.
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+BUILD       ?= build
+PKGS        := libnbd gnutls popt
+# A tool is built once its main.c exists, so tools light up as they land.
+TOOLS       := $(notdir $(patsubst %/main.c,%,$(wildcard cmd/*/main.c)))
+BINS        := $(TOOLS:%=$(BUILD)/nbd-%)
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+            -Wvla -Wformat=2 -Wpointer-arith -fno-common
+CPPFLAGS += -D_GNU_SOURCE -Icommon -DVERSION='"$(VERSION)"'
+CFLAGS   += -std=gnu11 $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP -pthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -pthread
+ifdef SANITIZE
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+ifdef WERROR
+CFLAGS   += -Werror
+endif
+
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+tool_objs   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c))
+TOOL_LIBS  := $(TOOLS:%=$(BUILD)/lib%.a)
+BATS_JOBS  ?= 1
+
+all: $(BINS)
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+.SECONDARY:
+.SECONDEXPANSION:
+$(BUILD)/nbd-%: $$(call tool_objs,$$*) $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Each tool's objects other than main.o form an archive, so unit tests can
+# link the pure parts (formatters, describers) without a main().
+$(BUILD)/lib%.a: $$(filter-out %/main.o,$$(call tool_objs,$$*)) $(BUILD)/empty.o
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/empty.o:
+	@mkdir -p $(@D)
+	echo 'extern int nbdu_empty; int nbdu_empty;' | $(CC) -x c -c -o $@ -
+
+$(BUILD)/unit/%: tests/unit/%.c $(TOOL_LIBS) $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TOOLS:%=-Icmd/%) $(LDFLAGS) -o $@ $< $(TOOL_LIBS) $(BUILD)/libcommon.a $(LDLIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "unit: $$t"; $$t; done
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	NBDU_BUILD=$(abspath $(BUILD)) bats --jobs $(BATS_JOBS) tests
+
+check-sanitize: deps
+	@$(MAKE) --no-print-directory check BUILD=build-asan SANITIZE=address,undefined
+
+check-valgrind: deps
+	@$(MAKE) --no-print-directory all
+	NBDU_BUILD=$(abspath $(BUILD)) NBDU_VALGRIND=1 bats tests
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@NBDU_BUILD=$(abspath $(BUILD)) scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@NBDU_BUILD=$(abspath $(BUILD)) QUICK=$(QUICK) bench/run.sh
+
+lint:
+	mandoc -Tlint -W warning man/*.1
+	shellcheck -s bash tests/*.bash scripts/*.sh completions/*.bash .ci/run $(wildcard bench/*.sh)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 completions/nbd-utils.bash $(DESTDIR)$(BASHCOMPDIR)/nbd-utils
+	for t in $(TOOLS); do ln -sf nbd-utils $(DESTDIR)$(BASHCOMPDIR)/nbd-$$t; done
+
+uninstall:
+	for t in $(TOOLS); do \
+	  rm -f $(DESTDIR)$(BINDIR)/nbd-$$t $(DESTDIR)$(MANDIR)/man1/nbd-$$t.1 $(DESTDIR)$(BASHCOMPDIR)/nbd-$$t; \
+	done
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/nbd-utils
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+.PHONY: all check check-sanitize check-valgrind unit lint install uninstall clean demo deps bench

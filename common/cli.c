@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libnbd.h>
+#include <popt.h>
+
+#include "cli.h"
+#include "color.h"
+#include "conn.h"
+
+struct cli_opts cli_opts = { .verbose = 0, .color = COLOR_AUTO };
+volatile sig_atomic_t cli_interrupted;
+
+/* The tool's own table, for --long-options; set by cli_context(). */
+static const struct poptOption *top_table;
+
+enum { OPT_VERSION = 1, OPT_LONG_OPTIONS, OPT_SHORT_OPTIONS };
+
+static void common_callback(poptContext, enum poptCallbackReason,
+    const struct poptOption *, const char *, void *);
+
+struct poptOption cli_common_options[] = {
+	{ NULL, '\0', POPT_ARG_CALLBACK, (void *)common_callback, 0, NULL,
+	  NULL },
+	{ "verbose", 'v', POPT_ARG_VAL, &cli_opts.verbose, 1,
+	  "Print libnbd debug messages on stderr", NULL },
+	{ "version", 'V', POPT_ARG_NONE, NULL, OPT_VERSION,
+	  "Print the version and exit", NULL },
+	{ "long-options", '\0', POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, NULL,
+	  OPT_LONG_OPTIONS, "List long options (for completion)", NULL },
+	{ "short-options", '\0', POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, NULL,
+	  OPT_SHORT_OPTIONS, "List short options (for completion)", NULL },
+	POPT_TABLEEND
+};
+
+struct poptOption cli_color_options[] = {
+	{ "color", '\0', POPT_ARG_VAL, &cli_opts.color, 1,
+	  "Colour the output", NULL },
+	{ "no-color", '\0', POPT_ARG_VAL, &cli_opts.color, 0,
+	  "Do not colour the output", NULL },
+	{ "colour", '\0', POPT_ARG_VAL | POPT_ARGFLAG_DOC_HIDDEN,
+	  &cli_opts.color, 1, NULL, NULL },
+	{ "colors", '\0', POPT_ARG_VAL | POPT_ARGFLAG_DOC_HIDDEN,
+	  &cli_opts.color, 1, NULL, NULL },
+	{ "colours", '\0', POPT_ARG_VAL | POPT_ARGFLAG_DOC_HIDDEN,
+	  &cli_opts.color, 1, NULL, NULL },
+	{ "no-colour", '\0', POPT_ARG_VAL | POPT_ARGFLAG_DOC_HIDDEN,
+	  &cli_opts.color, 0, NULL, NULL },
+	{ "no-colors", '\0', POPT_ARG_VAL | POPT_ARGFLAG_DOC_HIDDEN,
+	  &cli_opts.color, 0, NULL, NULL },
+	{ "no-colours", '\0', POPT_ARG_VAL | POPT_ARGFLAG_DOC_HIDDEN,
+	  &cli_opts.color, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+static void
+print_options(const struct poptOption *t, bool want_long)
+{
+	for (; t->longName != NULL || t->shortName != '\0' || t->argInfo != 0;
+	    t++) {
+		if ((t->argInfo & POPT_ARG_MASK) == POPT_ARG_INCLUDE_TABLE) {
+			print_options(t->arg, want_long);
+			continue;
+		}
+		if ((t->argInfo & POPT_ARG_MASK) == POPT_ARG_CALLBACK ||
+		    (t->argInfo & POPT_ARGFLAG_DOC_HIDDEN))
+			continue;
+		if (want_long && t->longName != NULL)
+			printf("--%s\n", t->longName);
+		if (!want_long && t->shortName != '\0')
+			printf("-%c\n", t->shortName);
+	}
+}
+
+static void
+print_version(void)
+{
+	struct nbd_handle *h;
+
+	printf("%s %s\n", program_invocation_short_name, VERSION);
+	h = nbd_create();
+	if (h == NULL)
+		errx(EXIT_FAILURE, "%s", nbd_get_error());
+	printf("libnbd %s\n", nbd_get_version(h));
+	nbd_close(h);
+}
+
+static void
+common_callback(poptContext pc UNUSED, enum poptCallbackReason reason,
+    const struct poptOption *opt, const char *arg UNUSED, void *data UNUSED)
+{
+	if (reason != POPT_CALLBACK_REASON_OPTION)
+		return;
+	switch (opt->val) {
+	case OPT_VERSION:
+		print_version();
+		exit(EXIT_SUCCESS);
+	case OPT_LONG_OPTIONS:
+	case OPT_SHORT_OPTIONS:
+		print_options(top_table, opt->val == OPT_LONG_OPTIONS);
+		exit(EXIT_SUCCESS);
+	}
+}
+
+NORETURN void
+cli_stdout_failed(void)
+{
+	int e = errno;
+
+	if (e == EPIPE) {
+		conn_close_all();
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		_exit(EXIT_FAILURE);
+	}
+	fprintf(stderr, "%s: write error: %s\n", program_invocation_short_name,
+	    strerror(e));
+	conn_close_all();
+	_exit(EXIT_FAILURE);
+}
+
+/* util-linux close_stdout: a failed flush or close is an error, exit 1. */
+static void
+close_stdout(void)
+{
+	bool failed = ferror(stdout) != 0;
+
+	errno = 0;
+	if (fclose(stdout) != 0)
+		failed = true;
+	if (failed) {
+		if (errno == 0)
+			errno = EIO;
+		cli_stdout_failed();
+	}
+}
+
+static void
+on_signal(int sig UNUSED)
+{
+	cli_interrupted = 1;
+}
+
+/*
+ * A closed standard descriptor would be reused by the next open or
+ * socket, and printing would then send bytes into an NBD connection.
+ * Fill the hole with something that fails loudly instead: writes to
+ * /dev/full fail with ENOSPC, reads of a directory fail with EISDIR.
+ */
+static void
+reserve_std_fds(void)
+{
+	static const struct { const char *path; int flags; } fill[] = {
+		{ "/", O_RDONLY | O_DIRECTORY },
+		{ "/dev/full", O_WRONLY },
+		{ "/dev/full", O_WRONLY },
+	};
+
+	for (int fd = 0; fd <= 2; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		nfd = open(fill[fd].path, fill[fd].flags);
+		if (nfd != fd)
+			_exit(EXIT_FAILURE);
+	}
+}
+
+void
+cli_init(void)
+{
+	struct sigaction sa;
+
+	reserve_std_fds();
+	if (atexit(close_stdout) != 0 || atexit(conn_close_all) != 0)
+		errx(EXIT_FAILURE, "atexit failed");
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+poptContext
+cli_context(int argc, const char **argv, const struct poptOption *options,
+    const char *other_help)
+{
+	poptContext pc;
+
+	top_table = options;
+	pc = poptGetContext(NULL, argc, argv, options, 0);
+	if (pc == NULL)
+		errx(EXIT_FAILURE, "poptGetContext failed");
+	poptSetOtherOptionHelp(pc, other_help);
+	return pc;
+}
+
+int
+cli_next(poptContext pc)
+{
+	int rc = poptGetNextOpt(pc);
+
+	if (rc < -1)
+		cli_usage_error("%s: %s",
+		    poptBadOption(pc, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+	return rc;
+}
+
+void
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try '%s --help')\n", program_invocation_short_name);
+	exit(EXIT_FAILURE);
+}
+
+void
+cli_check_interrupted(void)
+{
+	if (cli_interrupted)
+		errx(EXIT_FAILURE, "interrupted");
+}

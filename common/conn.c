@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <err.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libnbd.h>
+
+#include "cli.h"
+#include "conn.h"
+
+/* Why the last conn_try_open() in this thread failed. */
+static __thread char last_error[1024];
+
+/* Open conns, for conn_close_all() at exit. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn **registry;
+static size_t nregistry;
+
+static void
+register_conn(struct conn *c)
+{
+	struct conn **r;
+
+	pthread_mutex_lock(&registry_lock);
+	r = realloc(registry, (nregistry + 1) * sizeof(*r));
+	if (r == NULL) {
+		pthread_mutex_unlock(&registry_lock);
+		err(EXIT_FAILURE, "realloc");
+	}
+	registry = r;
+	registry[nregistry++] = c;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* Returns true if c was registered (and removes it). */
+static bool
+unregister_conn(struct conn *c)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; i < nregistry; i++) {
+		if (registry[i] == c) {
+			registry[i] = registry[--nregistry];
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return found;
+}
+
+void
+conn_die(const struct conn *c)
+{
+	errx(EXIT_FAILURE, "%s: %s", c->name, nbd_get_error());
+}
+
+static int
+request_contexts(struct nbd_handle *h, const struct conn_want *want)
+{
+	if (want->no_contexts)
+		return 0;
+	if (want->contexts[0] == NULL)
+		return nbd_add_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION);
+	for (size_t i = 0; i < CONN_MAX_CONTEXTS && want->contexts[i]; i++)
+		if (nbd_add_meta_context(h, want->contexts[i]) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+setup_handle(struct nbd_handle *h, const struct conn_want *want)
+{
+	if (cli_opts.verbose && nbd_set_debug(h, true) == -1)
+		return -1;
+	if (nbd_set_request_structured_replies(h, true) == -1 ||
+	    nbd_set_uri_allow_local_file(h, true) == -1 ||
+	    request_contexts(h, want) == -1)
+		return -1;
+	if (want->full_info && nbd_set_full_info(h, true) == -1)
+		return -1;
+	if (want->opt_mode && nbd_set_opt_mode(h, true) == -1)
+		return -1;
+	if (want->export_name && nbd_set_export_name(h, want->export_name) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
+{
+	if (arg->kind == EP_ARG_URI)
+		return nbd_connect_uri(h, arg->str);
+	if (arg->kind == EP_ARG_CMD)
+		return nbd_connect_systemd_socket_activation(h,
+		    (char **)arg->cmd);
+	return -2;
+}
+
+/* Reads back what the handshake settled; libnbd answers from its cache. */
+static void
+record(struct conn *c, const struct conn_want *want)
+{
+	struct nbd_handle *h = c->h;
+	int64_t v;
+
+	c->sr = nbd_get_structured_replies_negotiated(h) == 1;
+	c->tls = nbd_get_tls_negotiated(h) == 1;
+	c->protocol = nbd_get_protocol(h);
+	c->size = nbd_get_size(h);
+	v = nbd_get_block_size(h, LIBNBD_SIZE_MINIMUM);
+	c->block_min = v > 0 ? v : 0;
+	v = nbd_get_block_size(h, LIBNBD_SIZE_PREFERRED);
+	c->block_pref = v > 0 ? v : 0;
+	v = nbd_get_block_size(h, LIBNBD_SIZE_MAXIMUM);
+	c->block_max = v > 0 ? v : 0;
+	c->multi_conn = nbd_can_multi_conn(h) == 1;
+	c->read_only = nbd_is_read_only(h) == 1;
+	c->ncontexts = 0;
+	if (want->no_contexts)
+		return;
+	if (want->contexts[0] == NULL) {
+		if (nbd_can_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1)
+			c->contexts[c->ncontexts++] =
+			    LIBNBD_CONTEXT_BASE_ALLOCATION;
+		return;
+	}
+	for (size_t i = 0; i < CONN_MAX_CONTEXTS && want->contexts[i]; i++)
+		if (nbd_can_meta_context(h, want->contexts[i]) == 1)
+			c->contexts[c->ncontexts++] = want->contexts[i];
+}
+
+struct conn *
+conn_try_open(const struct ep_arg *arg, const struct conn_want *want)
+{
+	struct conn *c;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		err(EXIT_FAILURE, "calloc");
+	c->arg = arg;
+	c->name = arg->display;
+	c->size = -1;
+	c->h = nbd_create();
+	if (c->h == NULL) {
+		snprintf(last_error, sizeof(last_error), "%s", nbd_get_error());
+		free(c);
+		return NULL;
+	}
+	/* Registered before connecting so a "[ CMD ]" is reaped on any exit. */
+	register_conn(c);
+	if (setup_handle(c->h, want) == -1 || connect_handle(c->h, arg) != 0) {
+		const char *msg = nbd_get_error();
+
+		snprintf(last_error, sizeof(last_error), "%s",
+		    msg ? msg : "not an NBD endpoint");
+		conn_close(c);
+		return NULL;
+	}
+	c->c_want = *want;
+	if (!want->opt_mode)
+		record(c, want);
+	return c;
+}
+
+struct conn *
+conn_open(const struct ep_arg *arg, const struct conn_want *want)
+{
+	struct conn *c = conn_try_open(arg, want);
+
+	if (c == NULL)
+		errx(EXIT_FAILURE, "%s: %s", arg->display, last_error);
+	return c;
+}
+
+int
+conn_go(struct conn *c, const char *export_name)
+{
+	if (export_name != NULL &&
+	    nbd_set_export_name(c->h, export_name) == -1)
+		return -1;
+	if (nbd_opt_go(c->h) == -1)
+		return -1;
+	record(c, &c->c_want);
+	return 0;
+}
+
+const char *
+conn_last_error(void)
+{
+	return last_error;
+}
+
+bool
+conn_has_context(const struct conn *c, const char *name)
+{
+	for (unsigned i = 0; i < c->ncontexts; i++)
+		if (strcmp(c->contexts[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool
+conn_can_extents(const struct conn *c)
+{
+	return c->sr && conn_has_context(c, LIBNBD_CONTEXT_BASE_ALLOCATION);
+}
+
+void
+conn_close(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	unregister_conn(c);
+	if (c->h != NULL) {
+		/*
+		 * Disconnect politely so a server such as qemu-nbd writes out
+		 * its metadata, then make sure a "[ CMD ]" that ignores the
+		 * closed socket still exits: nbd_close waits for it.
+		 */
+		if (nbd_aio_is_ready(c->h) == 1 || nbd_aio_is_negotiating(c->h) == 1)
+			nbd_shutdown(c->h, 0);
+		nbd_kill_subprocess(c->h, 0);
+		nbd_close(c->h);
+	}
+	free(c);
+}
+
+void
+conn_close_all(void)
+{
+	for (;;) {
+		struct conn *c = NULL;
+
+		pthread_mutex_lock(&registry_lock);
+		if (nregistry > 0)
+			c = registry[nregistry - 1];
+		pthread_mutex_unlock(&registry_lock);
+		if (c == NULL)
+			break;
+		conn_close(c);
+	}
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The connection module: the only code that creates, negotiates and
+ * closes libnbd handles (SPEC 1.2).  It asks for structured replies and
+ * the meta contexts the caller wants, connects by URI (local-file query
+ * parameters allowed) or by "[ CMD ]" with socket activation, and records
+ * what was negotiated so tools never ask libnbd twice.
+ *
+ * Every open handle is registered; cli_init() makes conn_close_all() run
+ * at exit, so every err() path closes connections and kills and reaps
+ * "[ CMD ]" servers.
+ */
+#ifndef NBDU_CONN_H
+#define NBDU_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libnbd.h>
+
+#include "compiler.h"
+#include "ep-arg.h"
+
+#define CONN_MAX_CONTEXTS	8
+
+struct conn_want {
+	/* Meta contexts to request; none given means base:allocation. */
+	const char *contexts[CONN_MAX_CONTEXTS];
+	bool no_contexts;	/* request no meta context at all */
+	bool full_info;		/* ask for export name and description */
+	bool opt_mode;		/* stop in negotiation; see conn_go() */
+	const char *export_name;/* overrides the URI's export name */
+};
+
+struct conn {
+	struct nbd_handle *h;
+	const struct ep_arg *arg;
+	const char *name;	/* for messages; never holds a password */
+
+	/* Recorded after the handshake (conn_open, or conn_go in opt mode). */
+	bool sr;		/* structured replies */
+	bool tls;
+	const char *protocol;	/* "newstyle-fixed", ... */
+	int64_t size;
+	uint32_t block_min, block_pref, block_max;	/* 0: not advertised */
+	bool multi_conn;
+	bool read_only;
+	unsigned ncontexts;
+	const char *contexts[CONN_MAX_CONTEXTS];	/* negotiated ones */
+	struct conn_want c_want;	/* what was asked, for conn_go() */
+};
+
+/*
+ * Connects to an EP_ARG_URI or EP_ARG_CMD endpoint; exits 1 with
+ * "PROG: NAME: libnbd error" on failure.  The conn borrows arg.
+ */
+struct conn *conn_open(const struct ep_arg *arg, const struct conn_want *want);
+
+/* Like conn_open, but returns NULL on failure; see conn_last_error(). */
+struct conn *conn_try_open(const struct ep_arg *arg,
+    const struct conn_want *want);
+
+/* Why the calling thread's last conn_try_open() failed. */
+const char *conn_last_error(void);
+
+/*
+ * In opt mode: select export (NULL keeps the URI's) and finish the
+ * handshake.  Returns 0, or -1 with libnbd's error kept.
+ */
+int conn_go(struct conn *c, const char *export_name);
+
+/* True if the server agreed to this meta context. */
+bool conn_has_context(const struct conn *c, const char *name);
+
+/* True when block status for base:allocation can be asked. */
+bool conn_can_extents(const struct conn *c);
+
+/* Disconnects cleanly, reaps any subprocess and frees c. */
+void conn_close(struct conn *c);
+
+/* Closes every conn still open: the atexit path. */
+void conn_close_all(void);
+
+/* "PROG: NAME: libnbd's error", exit 1. */
+NORETURN void conn_die(const struct conn *c);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler.h"
+#include "ep-arg.h"
+
+static const char *const schemes[] = {
+	"nbd://", "nbds://", "nbd+unix://", "nbds+unix://",
+	"nbd+vsock://", "nbds+vsock://",
+};
+
+bool
+ep_arg_is_uri(const char *s)
+{
+	for (size_t k = 0; k < sizeof(schemes) / sizeof(schemes[0]); k++)
+		if (strncmp(s, schemes[k], strlen(schemes[k])) == 0)
+			return true;
+	return false;
+}
+
+char *
+ep_arg_redact(const char *uri)
+{
+	const char *auth, *end, *at, *colon;
+	char *out;
+
+	auth = strstr(uri, "://");
+	if (auth == NULL)
+		return strdup(uri);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	at = memchr(auth, '@', end - auth);
+	if (at == NULL)
+		return strdup(uri);
+	colon = memchr(auth, ':', at - auth);
+	if (colon == NULL)
+		return strdup(uri);
+	if (asprintf(&out, "%.*s:***%s", (int)(colon - uri), uri, at) == -1)
+		return NULL;
+	return out;
+}
+
+PRINTF(3, 4) static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Takes the words between "[" at args[*i] and its "]" as a command. */
+static int
+parse_cmd(const char **args, int nargs, int *i, struct ep_arg *out,
+    char *err, size_t errlen)
+{
+	int start = *i + 1, end;
+
+	for (end = start; end < nargs; end++)
+		if (strcmp(args[end], "]") == 0)
+			break;
+	if (end == nargs)
+		return fail(err, errlen, "'%s' without a matching ']'", "[");
+	if (end == start)
+		return fail(err, errlen, "empty command between '%s' and ']'",
+		    "[");
+	out->cmd = calloc(end - start + 1, sizeof(*out->cmd));
+	if (out->cmd == NULL)
+		return fail(err, errlen, "%s", "out of memory");
+	memcpy(out->cmd, args + start, (end - start) * sizeof(*out->cmd));
+	out->kind = EP_ARG_CMD;
+	out->str = out->cmd[0];
+	*i = end + 1;
+	return 0;
+}
+
+int
+ep_arg_parse(const char **args, int nargs, int *i, struct ep_arg *out,
+    char *err, size_t errlen)
+{
+	const char *w;
+
+	memset(out, 0, sizeof(*out));
+	if (*i >= nargs)
+		return fail(err, errlen, "%s", "missing endpoint argument");
+	w = args[*i];
+	if (strcmp(w, "]") == 0)
+		return fail(err, errlen, "'%s' without a matching '['", w);
+	if (strcmp(w, "[") == 0) {
+		if (parse_cmd(args, nargs, i, out, err, errlen) == -1)
+			return -1;
+		out->display = strdup(out->str);
+		return 0;
+	}
+	if (w[0] == '\0')
+		return fail(err, errlen, "%s", "empty endpoint argument");
+	out->str = w;
+	if (ep_arg_is_uri(w))
+		out->kind = EP_ARG_URI;
+	else if (strcmp(w, "-") == 0)
+		out->kind = EP_ARG_STDIO;
+	else if (strcmp(w, "null:") == 0)
+		out->kind = EP_ARG_NULL;
+	else if (strstr(w, "://") != NULL &&
+	    strcspn(w, "/") > strcspn(w, ":"))
+		return fail(err, errlen, "'%s': unknown URI scheme", w);
+	else
+		out->kind = EP_ARG_PATH;
+	out->display = out->kind == EP_ARG_URI ? ep_arg_redact(w) : strdup(w);
+	(*i)++;
+	return 0;
+}
+
+static const char *
+kind_name(enum ep_arg_kind k)
+{
+	switch (k) {
+	case EP_ARG_URI: return "an NBD URI";
+	case EP_ARG_CMD: return "a '[ CMD ]' server";
+	case EP_ARG_PATH: return "a local file";
+	case EP_ARG_STDIO: return "'-'";
+	case EP_ARG_NULL: return "'null:'";
+	}
+	return "?";
+}
+
+void
+ep_arg_parse_or_die(const char **args, int nargs, int *i, struct ep_arg *out,
+    unsigned allow, const char *role)
+{
+	char msg[256];
+
+	if (ep_arg_parse(args, nargs, i, out, msg, sizeof(msg)) == -1)
+		errx(EXIT_FAILURE, "%s: %s", role, msg);
+	if (!(allow & EP_ALLOW(out->kind)))
+		errx(EXIT_FAILURE, "%s: %s cannot be %s", role, out->display,
+		    kind_name(out->kind));
+}
+
+void
+ep_arg_free(struct ep_arg *a)
+{
+	free(a->cmd);
+	free(a->display);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,157 @@
+# Shared by every bats file: "load helpers".
+#
+# Tests never call our binaries directly: run_tool finds them in
+# $NBDU_BUILD, checks the exit status and keeps stdout ($output) and
+# stderr ($stderr) apart.  Servers are started with the start_* helpers,
+# which record their pids so teardown kills every one of them.
+# shellcheck shell=bash disable=SC2034
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+: "${NBDU_BUILD:=$BATS_TEST_DIRNAME/../build}"
+export NBDU_BUILD
+export LC_ALL=C.UTF-8
+unset NO_COLOR LIBNBD_DEBUG
+
+# Under "make check-valgrind" every tool runs under valgrind.
+nbdu_wrap=()
+if [ -n "${NBDU_VALGRIND:-}" ]; then
+	nbdu_wrap=(valgrind -q --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite --trace-children=no)
+fi
+
+setup() {
+	nbdu_setup
+}
+
+teardown() {
+	nbdu_teardown
+}
+
+nbdu_setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	: >"$BATS_TEST_TMPDIR/.pids"
+}
+
+# Kills every server a test started, and waits until each is gone.
+nbdu_teardown() {
+	local pid
+	[ -f "$BATS_TEST_TMPDIR/.pids" ] || return 0
+	while read -r pid; do
+		kill "$pid" 2>/dev/null || true
+	done <"$BATS_TEST_TMPDIR/.pids"
+	while read -r pid; do
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	done <"$BATS_TEST_TMPDIR/.pids"
+	rm -f "$BATS_TEST_TMPDIR/.pids"
+}
+
+# require CMD ARGS...: skip the test with a reason unless the probe works.
+require() {
+	"$@" >/dev/null 2>&1 || skip "needs: $*"
+}
+
+# run_tool [STATUS] TOOL ARGS...: runs build/TOOL, expects STATUS (0).
+run_tool() {
+	local status=0 tool
+	if [[ $1 =~ ^[0-9]+$ ]]; then
+		status=$1
+		shift
+	fi
+	tool=$1
+	shift
+	run "-$status" --separate-stderr "${nbdu_wrap[@]}" "$NBDU_BUILD/$tool" "$@"
+}
+
+# tool TOOL ARGS...: runs build/TOOL directly, for pipes and redirections.
+tool() {
+	local t=$1
+	shift
+	"${nbdu_wrap[@]}" "$NBDU_BUILD/$t" "$@"
+}
+
+# The error on stderr is one line, "PROG: ..." containing TEXT.
+assert_one_line_error() {
+	local prog=$1 text=$2
+	[ "${#stderr_lines[@]}" -eq 1 ] ||
+		fail "expected one line on stderr, got ${#stderr_lines[@]}: $stderr"
+	[[ ${stderr_lines[0]} == "$prog: "* ]] ||
+		fail "stderr does not start with '$prog: ': $stderr"
+	[[ $stderr == *"$text"* ]] || fail "stderr lacks '$text': $stderr"
+}
+
+_record_pid() {
+	echo "$1" >>"$BATS_TEST_TMPDIR/.pids"
+}
+
+# Waits up to 10 s for FILE to exist and be non-empty.
+_wait_file() {
+	for _ in $(seq 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $1" >&2
+	return 1
+}
+
+# start_nbdkit VAR NBDKIT-ARGS...: nbdkit on a Unix socket in the test's
+# directory; VAR gets its nbd+unix URI and VAR_sock its socket path.
+start_nbdkit() {
+	local var=$1 sock pidf
+	shift
+	sock=$BATS_TEST_TMPDIR/$var.sock
+	pidf=$BATS_TEST_TMPDIR/$var.pid
+	rm -f "$sock" "$pidf"
+	nbdkit -U "$sock" -P "$pidf" "$@" || return 1
+	_wait_file "$pidf" || return 1
+	_record_pid "$(cat "$pidf")"
+	printf -v "$var" 'nbd+unix:///?socket=%s' "$sock"
+	printf -v "${var}_sock" '%s' "$sock"
+}
+
+# start_qemu_nbd VAR QEMU-NBD-ARGS... IMAGE: like start_nbdkit.
+start_qemu_nbd() {
+	local var=$1 sock pidf
+	shift
+	sock=$BATS_TEST_TMPDIR/$var.sock
+	pidf=$BATS_TEST_TMPDIR/$var.pid
+	rm -f "$sock" "$pidf"
+	qemu-nbd --fork --persistent --pid-file="$pidf" -k "$sock" "$@" || return 1
+	_wait_file "$pidf" || return 1
+	_record_pid "$(cat "$pidf")"
+	printf -v "$var" 'nbd+unix:///?socket=%s' "$sock"
+	printf -v "${var}_sock" '%s' "$sock"
+}
+
+# start_nbd_server VAR FILE [EXPORT]: nbd-server from a config file of
+# its own, serving FILE as EXPORT (default "disk") on a Unix socket.
+start_nbd_server() {
+	local var=$1 file=$2 name=${3:-disk} sock pidf conf
+	sock=$BATS_TEST_TMPDIR/$var.sock
+	pidf=$BATS_TEST_TMPDIR/$var.pid
+	conf=$BATS_TEST_TMPDIR/$var.conf
+	rm -f "$sock" "$pidf"
+	cat >"$conf" <<-EOC
+	[generic]
+	unixsock = $sock
+	pidfile = $pidf
+	allowlist = true
+	[$name]
+	exportname = $file
+	EOC
+	nbd-server -C "$conf" >/dev/null 2>&1 || return 1
+	_wait_file "$pidf" || return 1
+	_record_pid "$(cat "$pidf")"
+	for _ in $(seq 100); do
+		[ -S "$sock" ] && break
+		sleep 0.1
+	done
+	printf -v "$var" 'nbd+unix:///%s?socket=%s' "$name" "$sock"
+	printf -v "${var}_sock" '%s' "$sock"
+}
