@@ -28,8 +28,12 @@ enum ep_mode { EP_READ, EP_WRITE };
 
 /*
  * Completion of an asynchronous command: err is 0 or an errno value.
- * It runs from ep_poll() (NBD) or before the aio call returns (local
- * kinds), never from another thread.
+ * It runs inside ep_poll() or an ep_aio_* call on the same endpoint
+ * (local kinds: before the aio call returns), in the calling thread.
+ *
+ * An endpoint is used by one thread at a time.  extents.c drives the
+ * endpoint's NBD connection too, so an extents iterator that runs while
+ * another thread does I/O needs an endpoint of its own (ep_reopen()).
  */
 typedef void (*ep_done_fn)(void *opaque, int err);
 
@@ -37,37 +41,44 @@ struct endpoint_ops {
 	const char *kind;	/* "nbd", "file", "block", "pipe", "null" */
 
 	/*
-	 * Reads len bytes at off.  Returns len, except on a stream, where
-	 * it returns what it could read before EOF (0 at EOF; off is
-	 * ignored).
+	 * The ops return 0 or an errno value and never exit; the ep_*
+	 * wrappers below turn errors into ep_die().
+	 *
+	 * read: reads len bytes at off into buf and sets *got to len;
+	 * on a stream off is ignored and *got may be short (0 at EOF).
 	 */
-	size_t (*read)(struct endpoint *, void *buf, size_t len, uint64_t off);
-	void (*write)(struct endpoint *, const void *buf, size_t len,
+	int (*read)(struct endpoint *, void *buf, size_t len, uint64_t off,
+	    size_t *got);
+	int (*write)(struct endpoint *, const void *buf, size_t len,
 	    uint64_t off);
 	/*
 	 * Makes [off, off+len) read as zeroes the cheapest correct way for
 	 * the kind; with allocate, the range must end up allocated.
 	 */
-	void (*zero)(struct endpoint *, uint64_t off, uint64_t len,
+	int (*zero)(struct endpoint *, uint64_t off, uint64_t len,
 	    bool allocate);
-	void (*flush)(struct endpoint *);
+	int (*flush)(struct endpoint *);
 
-	/* Asynchronous forms; NULL means use the synchronous op. */
+	/*
+	 * Asynchronous forms (NBD); NULL means the wrapper runs the
+	 * synchronous op and calls done before returning.  Any length is
+	 * accepted: the kind splits requests to its limits.
+	 */
 	void (*aio_read)(struct endpoint *, void *buf, size_t len,
 	    uint64_t off, ep_done_fn, void *opaque);
 	void (*aio_write)(struct endpoint *, const void *buf, size_t len,
 	    uint64_t off, ep_done_fn, void *opaque);
 	void (*aio_zero)(struct endpoint *, uint64_t off, uint64_t len,
 	    bool allocate, ep_done_fn, void *opaque);
-	/* Blocks until at least one command in flight completes. */
+	/* Blocks until a command in flight completes (or a signal came). */
 	void (*poll)(struct endpoint *);
 	unsigned (*in_flight)(struct endpoint *);
 
 	/*
-	 * Local kinds only (file, block): the allocation at off, one extent
-	 * at a time from SEEK_DATA/SEEK_HOLE: sets *len (> 0, within
-	 * [off, end)) and returns true for data, false for a hole.  NBD
-	 * extents come from extents.c over the connection.
+	 * Local kinds only (file): the allocation at off from
+	 * SEEK_DATA/SEEK_HOLE: sets *len (> 0, within [off, end)) and
+	 * returns true for data, false for a hole.  NBD extents come from
+	 * extents.c over ep->conn.
 	 */
 	bool (*local_extent)(struct endpoint *, uint64_t off, uint64_t end,
 	    uint64_t *len);
@@ -84,7 +95,7 @@ struct endpoint {
 	const struct endpoint_ops *ops;
 	const char *name;	/* for messages: never holds a password */
 	const char *side;	/* "source", "destination", or the tool's word */
-	int64_t size;		/* -1 for streams */
+	int64_t size;		/* -1: streams (unknown), null: (unbounded) */
 	uint32_t block_min;	/* smallest unit of I/O (1 if none) */
 	uint32_t block_pref;	/* preferred request size */
 	uint32_t block_max;	/* largest request (>= block_min) */
@@ -103,7 +114,12 @@ struct ep_open_opts {
 	const char *context;		/* meta context (NULL: base:allocation) */
 	bool no_context;		/* do not ask for any meta context */
 	bool create;			/* EP_WRITE file: create if missing */
-	int64_t set_size;		/* >= 0: resize a regular file to it */
+	/*
+	 * EP_WRITE regular file: discard its old contents (truncate to 0,
+	 * then extend to resize_to), so it is known_zero afterwards.
+	 */
+	bool resize;
+	uint64_t resize_to;
 };
 
 /*
@@ -114,7 +130,7 @@ struct ep_open_opts {
 struct endpoint *ep_open(const struct ep_arg *arg,
     const struct ep_open_opts *opts);
 
-/* The wrappers tools call.  All exit on error as the table says. */
+/* The wrappers tools call.  These exit 1 on error via ep_die(). */
 size_t ep_read(struct endpoint *ep, void *buf, size_t len, uint64_t off);
 void ep_write(struct endpoint *ep, const void *buf, size_t len, uint64_t off);
 void ep_zero(struct endpoint *ep, uint64_t off, uint64_t len, bool allocate);
@@ -129,6 +145,18 @@ void ep_poll(struct endpoint *ep);
 unsigned ep_in_flight(struct endpoint *ep);
 struct endpoint *ep_reopen(struct endpoint *ep);
 void ep_close(struct endpoint *ep);
+
+/* Non-exiting forms for worker threads: 0 or an errno value. */
+int ep_try_read(struct endpoint *ep, void *buf, size_t len, uint64_t off,
+    size_t *got);
+int ep_try_write(struct endpoint *ep, const void *buf, size_t len,
+    uint64_t off);
+int ep_try_zero(struct endpoint *ep, uint64_t off, uint64_t len,
+    bool allocate);
+int ep_try_flush(struct endpoint *ep);
+
+/* True if both name the same local file (inode), hard links included. */
+bool ep_same_file(const struct endpoint *a, const struct ep_arg *b);
 
 /* "PROG: SIDE: NAME: what at offset N: strerror(err)", exit 1. */
 NORETURN void ep_die(const struct endpoint *ep, const char *what,

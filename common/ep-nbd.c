@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * NBD exports, over the connection module.  Every command is issued with
+ * libnbd's asynchronous API; the synchronous ops issue one and run the
+ * event loop until it is done, so there is one code path.
+ *
+ * Reads go through nbd_aio_pread_structured so that each chunk of a
+ * structured reply passes through check_chunk(): a chunk outside the
+ * request or an offset covered twice fails the read, and so does a
+ * successful end with bytes never covered.  A server breaking those rules
+ * gets an error naming the offset, never zero-filled bytes passed off as
+ * data (SPEC 1.2).
+ *
+ * Requests longer than the server's maximum are split, and unaligned
+ * reads are widened to the server's minimum block size through a bounce
+ * buffer, so callers may ask for any range.
+ */
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libnbd.h>
+
+#include "cli.h"
+#include "conn.h"
+#include "endpoint-internal.h"
+
+/* Zeroing requests are not bound by the data maximum; 1 GiB is safe. */
+#define ZERO_MAX	(1u << 30)
+
+struct ep_nbd {
+	struct endpoint ep;
+	struct conn *c;
+	const struct ep_arg *arg;
+	struct conn_want want;
+	bool can_zero;
+	bool can_flush;
+	unsigned in_flight;	/* requests not yet reported done */
+	unsigned long completed;/* requests reported done, ever */
+};
+
+/* One caller request, split into one or more NBD commands. */
+struct req {
+	struct ep_nbd *e;
+	ep_done_fn done;
+	void *opaque;
+	unsigned pending;	/* commands not yet completed */
+	int err;		/* first error */
+	/* Bounce read: the caller's buffer and where its bytes start. */
+	char *user_buf;
+	char *bounce;
+	size_t user_len;
+	size_t skip;
+};
+
+/* Parts of one read command covered so far, sorted, merged. */
+struct cover {
+	uint64_t (*iv)[2];	/* [start, end) relative to the command */
+	size_t n, cap;
+};
+
+struct cmd {
+	struct req *r;
+	uint64_t off;
+	uint64_t len;
+	struct cover cov;
+};
+
+static const struct endpoint_ops nbd_ops;
+
+static struct req *
+req_new(struct ep_nbd *e, ep_done_fn done, void *opaque)
+{
+	struct req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		err(EXIT_FAILURE, "calloc");
+	r->e = e;
+	r->done = done;
+	r->opaque = opaque;
+	r->pending = 1;		/* held until every command is issued */
+	e->in_flight++;
+	return r;
+}
+
+/* Drops one reference; the last one reports the request done. */
+static void
+req_put(struct req *r, int e)
+{
+	if (e != 0 && r->err == 0)
+		r->err = e;
+	if (--r->pending > 0)
+		return;
+	if (r->bounce != NULL) {
+		if (r->err == 0)
+			memcpy(r->user_buf, r->bounce + r->skip, r->user_len);
+		free(r->bounce);
+	}
+	r->e->in_flight--;
+	r->e->completed++;
+	r->done(r->opaque, r->err);
+	free(r);
+}
+
+/*
+ * Records [lo, hi) as covered; false if any byte of it was covered
+ * before.  Chunks usually arrive in order and merge into one interval.
+ */
+static bool
+cover_add(struct cover *cv, uint64_t lo, uint64_t hi)
+{
+	size_t i = cv->n;
+
+	while (i > 0 && cv->iv[i - 1][0] > lo)
+		i--;
+	if (i > 0 && cv->iv[i - 1][1] > lo)
+		return false;
+	if (i < cv->n && cv->iv[i][0] < hi)
+		return false;
+	if (i > 0 && cv->iv[i - 1][1] == lo) {
+		cv->iv[i - 1][1] = hi;
+		if (i < cv->n && cv->iv[i][0] == hi) {
+			cv->iv[i - 1][1] = cv->iv[i][1];
+			memmove(&cv->iv[i], &cv->iv[i + 1],
+			    (cv->n - i - 1) * sizeof(cv->iv[0]));
+			cv->n--;
+		}
+		return true;
+	}
+	if (i < cv->n && cv->iv[i][0] == hi) {
+		cv->iv[i][0] = lo;
+		return true;
+	}
+	if (cv->n == cv->cap) {
+		size_t cap = cv->cap ? cv->cap * 2 : 4;
+		void *p = realloc(cv->iv, cap * sizeof(cv->iv[0]));
+
+		if (p == NULL)
+			return false;
+		cv->iv = p;
+		cv->cap = cap;
+	}
+	memmove(&cv->iv[i + 1], &cv->iv[i], (cv->n - i) * sizeof(cv->iv[0]));
+	cv->iv[i][0] = lo;
+	cv->iv[i][1] = hi;
+	cv->n++;
+	return true;
+}
+
+static int
+check_chunk(void *user, const void *subbuf, size_t count, uint64_t offset,
+    unsigned status, int *error)
+{
+	struct cmd *c = user;
+	uint64_t lo, hi;
+
+	(void)subbuf;
+	if (status == LIBNBD_READ_ERROR)
+		return 0;	/* libnbd fails the command with it */
+	if (offset < c->off || count > c->len || offset - c->off > c->len - count) {
+		warnx("%s: %s: server sent a read chunk outside the request "
+		    "at offset %" PRIu64, c->r->e->ep.side, c->r->e->ep.name,
+		    offset);
+		*error = EPROTO;
+		return -1;
+	}
+	lo = offset - c->off;
+	hi = lo + count;
+	if (count > 0 && !cover_add(&c->cov, lo, hi)) {
+		warnx("%s: %s: server sent overlapping read chunks at offset "
+		    "%" PRIu64, c->r->e->ep.side, c->r->e->ep.name, offset);
+		*error = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_finish(struct cmd *c, int e)
+{
+	struct req *r = c->r;
+
+	free(c->cov.iv);
+	free(c);
+	req_put(r, e);
+}
+
+static int
+read_done(void *user, int *error)
+{
+	struct cmd *c = user;
+	int e = *error;
+
+	if (e == 0 && (c->cov.n != 1 || c->cov.iv[0][0] != 0 ||
+	    c->cov.iv[0][1] != c->len) && c->len > 0) {
+		uint64_t gap = c->cov.n > 0 && c->cov.iv[0][0] == 0 ?
+		    c->cov.iv[0][1] : 0;
+
+		warnx("%s: %s: server did not send the bytes at offset %" PRIu64
+		    " of a read", c->r->e->ep.side, c->r->e->ep.name,
+		    c->off + gap);
+		e = EPROTO;
+	}
+	cmd_finish(c, e);
+	return 1;
+}
+
+static int
+write_done(void *user, int *error)
+{
+	cmd_finish(user, *error);
+	return 1;
+}
+
+static struct cmd *
+cmd_new(struct req *r, uint64_t off, uint64_t len)
+{
+	struct cmd *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		err(EXIT_FAILURE, "calloc");
+	c->r = r;
+	c->off = off;
+	c->len = len;
+	r->pending++;
+	return c;
+}
+
+/* A command libnbd refused to issue: its callbacks will never run. */
+static void
+cmd_refused(struct cmd *c)
+{
+	int e = nbd_get_errno();
+
+	cmd_finish(c, e != 0 ? e : EIO);
+}
+
+static void
+issue_reads(struct req *r, char *buf, uint64_t len, uint64_t off)
+{
+	struct ep_nbd *e = r->e;
+
+	while (len > 0) {
+		uint64_t n = MIN(len, (uint64_t)e->ep.block_max);
+		struct cmd *c = cmd_new(r, off, n);
+		nbd_chunk_callback chunk = { .callback = check_chunk,
+		    .user_data = c };
+		nbd_completion_callback done = { .callback = read_done,
+		    .user_data = c };
+
+		if (nbd_aio_pread_structured(e->c->h, buf, n, off, chunk, done,
+		    0) == -1)
+			cmd_refused(c);
+		buf += n;
+		len -= n;
+		off += n;
+	}
+}
+
+static void
+nbd_aio_read_op(struct endpoint *ep, void *buf, size_t len, uint64_t off,
+    ep_done_fn done, void *opaque)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+	struct req *r = req_new(e, done, opaque);
+	uint64_t min = ep->block_min, lo, hi;
+
+	if (off % min == 0 && len % min == 0) {
+		issue_reads(r, buf, len, off);
+		req_put(r, 0);
+		return;
+	}
+	lo = off - off % min;
+	hi = off + len;
+	if (hi % min != 0)
+		hi += min - hi % min;
+	r->bounce = malloc(hi - lo);
+	if (r->bounce == NULL) {
+		req_put(r, ENOMEM);
+		return;
+	}
+	r->user_buf = buf;
+	r->user_len = len;
+	r->skip = off - lo;
+	issue_reads(r, r->bounce, hi - lo, lo);
+	req_put(r, 0);
+}
+
+static void
+nbd_aio_write_op(struct endpoint *ep, const void *buf, size_t len,
+    uint64_t off, ep_done_fn done, void *opaque)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+	struct req *r = req_new(e, done, opaque);
+	const char *p = buf;
+
+	while (len > 0) {
+		uint64_t n = MIN((uint64_t)len, (uint64_t)ep->block_max);
+		struct cmd *c = cmd_new(r, off, n);
+		nbd_completion_callback cb = { .callback = write_done,
+		    .user_data = c };
+
+		if (nbd_aio_pwrite(e->c->h, p, n, off, cb, 0) == -1)
+			cmd_refused(c);
+		p += n;
+		len -= n;
+		off += n;
+	}
+	req_put(r, 0);
+}
+
+static const char zero_buf[1 << 20];
+
+/*
+ * Servers without write-zeroes get zero bytes written; with allocate,
+ * NO_HOLE keeps the range allocated as --allocated asks.
+ */
+static void
+nbd_aio_zero_op(struct endpoint *ep, uint64_t off, uint64_t len,
+    bool allocate, ep_done_fn done, void *opaque)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+	struct req *r = req_new(e, done, opaque);
+	uint32_t flags = allocate ? LIBNBD_CMD_FLAG_NO_HOLE : 0;
+	uint64_t max = e->can_zero ? ZERO_MAX - ZERO_MAX % ep->block_min :
+	    MIN((uint64_t)sizeof(zero_buf), (uint64_t)ep->block_max);
+
+	while (len > 0) {
+		uint64_t n = MIN(len, max);
+		struct cmd *c = cmd_new(r, off, n);
+		nbd_completion_callback cb = { .callback = write_done,
+		    .user_data = c };
+		int64_t rc;
+
+		if (e->can_zero)
+			rc = nbd_aio_zero(e->c->h, n, off, cb, flags);
+		else
+			rc = nbd_aio_pwrite(e->c->h, zero_buf, n, off, cb, 0);
+		if (rc == -1)
+			cmd_refused(c);
+		len -= n;
+		off += n;
+	}
+	req_put(r, 0);
+}
+
+static void
+nbd_poll_op(struct endpoint *ep)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+	unsigned long start = e->completed;
+
+	while (e->in_flight > 0 && e->completed == start && !cli_interrupted) {
+		if (nbd_poll(e->c->h, 1000) != -1)
+			continue;
+		if (nbd_get_errno() == EINTR)
+			continue;
+		/* A dead handle has already failed what was in flight. */
+		if (e->completed != start)
+			break;
+		errx(EXIT_FAILURE, "%s: %s: %s", ep->side, ep->name,
+		    nbd_get_error());
+	}
+}
+
+static unsigned
+nbd_in_flight_op(struct endpoint *ep)
+{
+	return ((struct ep_nbd *)ep)->in_flight;
+}
+
+struct sync_wait {
+	bool done;
+	int err;
+};
+
+static void
+sync_done(void *opaque, int e)
+{
+	struct sync_wait *w = opaque;
+
+	w->done = true;
+	w->err = e;
+}
+
+static int
+sync_wait(struct endpoint *ep, struct sync_wait *w)
+{
+	while (!w->done) {
+		cli_check_interrupted();
+		nbd_poll_op(ep);
+	}
+	return w->err;
+}
+
+static int
+nbd_read_op(struct endpoint *ep, void *buf, size_t len, uint64_t off,
+    size_t *got)
+{
+	struct sync_wait w = { false, 0 };
+
+	nbd_aio_read_op(ep, buf, len, off, sync_done, &w);
+	*got = sync_wait(ep, &w) == 0 ? len : 0;
+	return w.err;
+}
+
+static int
+nbd_write_op(struct endpoint *ep, const void *buf, size_t len, uint64_t off)
+{
+	struct sync_wait w = { false, 0 };
+
+	nbd_aio_write_op(ep, buf, len, off, sync_done, &w);
+	return sync_wait(ep, &w);
+}
+
+static int
+nbd_zero_op(struct endpoint *ep, uint64_t off, uint64_t len, bool allocate)
+{
+	struct sync_wait w = { false, 0 };
+
+	nbd_aio_zero_op(ep, off, len, allocate, sync_done, &w);
+	return sync_wait(ep, &w);
+}
+
+static int
+nbd_flush_op(struct endpoint *ep)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+
+	if (!e->can_flush)
+		return 0;
+	if (nbd_flush(e->c->h, 0) == -1)
+		return nbd_get_errno() != 0 ? nbd_get_errno() : EIO;
+	return 0;
+}
+
+static struct endpoint *
+make(struct conn *c, const struct ep_arg *arg, const struct conn_want *want,
+    const char *side)
+{
+	struct ep_nbd *e = calloc(1, sizeof(*e));
+	uint32_t max;
+
+	if (e == NULL)
+		err(EXIT_FAILURE, "calloc");
+	e->c = c;
+	e->arg = arg;
+	e->want = *want;
+	e->can_zero = nbd_can_zero(c->h) == 1;
+	e->can_flush = nbd_can_flush(c->h) == 1;
+	max = c->block_max ? MIN(c->block_max, EP_DEFAULT_MAX) : EP_DEFAULT_MAX;
+	if (c->block_min > 1)
+		max -= max % c->block_min;
+	e->ep = (struct endpoint){
+		.ops = &nbd_ops,
+		.name = c->name,
+		.side = side,
+		.size = c->size,
+		.block_min = c->block_min ? c->block_min : 1,
+		.block_pref = c->block_pref ? c->block_pref : 4096,
+		.block_max = max ? max : EP_DEFAULT_MAX,
+		.read_only = c->read_only,
+		.can_zero_fast = e->can_zero,
+		.can_multi_conn = c->multi_conn || c->read_only,
+		.has_extents = c->sr && c->ncontexts > 0,
+		.conn = c,
+	};
+	return &e->ep;
+}
+
+static struct endpoint *
+nbd_reopen_op(struct endpoint *ep)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+	struct conn *c;
+
+	if (e->arg->kind != EP_ARG_URI)
+		return NULL;
+	c = conn_try_open(e->arg, &e->want);
+	if (c == NULL)
+		return NULL;
+	return make(c, e->arg, &e->want, ep->side);
+}
+
+static void
+nbd_close_op(struct endpoint *ep)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+
+	while (e->in_flight > 0 && !cli_interrupted)
+		nbd_poll_op(ep);
+	conn_close(e->c);
+	free(e);
+}
+
+static const struct endpoint_ops nbd_ops = {
+	.kind = "nbd",
+	.read = nbd_read_op,
+	.write = nbd_write_op,
+	.zero = nbd_zero_op,
+	.flush = nbd_flush_op,
+	.aio_read = nbd_aio_read_op,
+	.aio_write = nbd_aio_write_op,
+	.aio_zero = nbd_aio_zero_op,
+	.poll = nbd_poll_op,
+	.in_flight = nbd_in_flight_op,
+	.reopen = nbd_reopen_op,
+	.close = nbd_close_op,
+};
+
+struct endpoint *
+ep_nbd_open(const struct ep_arg *arg, const struct ep_open_opts *opts)
+{
+	struct conn_want want = { .no_contexts = opts->no_context };
+	struct conn *c;
+
+	want.contexts[0] = opts->context;
+	c = conn_open(arg, &want);
+	if (opts->mode == EP_WRITE && c->read_only)
+		errx(EXIT_FAILURE, "%s: %s: export is read-only", opts->side,
+		    c->name);
+	if (c->size < 0)
+		errx(EXIT_FAILURE, "%s: %s: %s", opts->side, c->name,
+		    nbd_get_error());
+	return make(c, arg, &want, opts->side);
+}
