@@ -83,6 +83,24 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@NBDU_BUILD=$(abspath $(BUILD)) QUICK=$(QUICK) bench/run.sh
 
+# libFuzzer targets: tests/fuzz/fuzz-NAME.c, seeds in tests/fuzz/corpus/NAME/.
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_TIME  ?= 60
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -g -O1
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard common/*.c common/*.h cmd/*/*.c cmd/*/*.h)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -std=gnu11 $(shell pkg-config --cflags $(PKGS)) $(TOOLS:%=-Icmd/%) $(FUZZ_FLAGS) -o $@ $< \
+	  $(filter-out %/main.c,$(wildcard common/*.c $(foreach t,$(TOOLS),cmd/$t/*.c))) $(LDLIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$${f#build-fuzz/fuzz-}; \
+	  mkdir -p build-fuzz/corpus/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_TIME)s"; \
+	  $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | tail -2; \
+	done
+
 lint:
 	mandoc -Tlint -W warning man/*.1
 	shellcheck -s bash tests/*.bash scripts/*.sh completions/*.bash .ci/run $(wildcard bench/*.sh)
@@ -101,7 +119,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/nbd-utils
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
-.PHONY: all check check-sanitize check-valgrind unit lint install uninstall clean demo deps bench
+.PHONY: all check check-sanitize check-valgrind unit lint install uninstall clean demo deps bench fuzz
