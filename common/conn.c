@@ -101,6 +101,17 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 	return -2;
 }
 
+/* What the handshake settled before any export was chosen. */
+static void
+record_handshake(struct conn *c)
+{
+	struct nbd_handle *h = c->h;
+
+	c->sr = nbd_get_structured_replies_negotiated(h) == 1;
+	c->tls = nbd_get_tls_negotiated(h) == 1;
+	c->protocol = nbd_get_protocol(h);
+}
+
 /* Reads back what the handshake settled; libnbd answers from its cache. */
 static void
 record(struct conn *c, const struct conn_want *want)
@@ -108,9 +119,7 @@ record(struct conn *c, const struct conn_want *want)
 	struct nbd_handle *h = c->h;
 	int64_t v;
 
-	c->sr = nbd_get_structured_replies_negotiated(h) == 1;
-	c->tls = nbd_get_tls_negotiated(h) == 1;
-	c->protocol = nbd_get_protocol(h);
+	record_handshake(c);
 	c->size = nbd_get_size(h);
 	v = nbd_get_block_size(h, LIBNBD_SIZE_MINIMUM);
 	c->block_min = v > 0 ? v : 0;
@@ -162,7 +171,9 @@ conn_try_open(const struct ep_arg *arg, const struct conn_want *want)
 		return NULL;
 	}
 	c->c_want = *want;
-	if (!want->opt_mode)
+	if (want->opt_mode)
+		record_handshake(c);
+	else
 		record(c, want);
 	return c;
 }
@@ -187,6 +198,84 @@ conn_go(struct conn *c, const char *export_name)
 		return -1;
 	record(c, &c->c_want);
 	return 0;
+}
+
+int
+conn_info(struct conn *c, const char *export_name)
+{
+	/*
+	 * An oldstyle server skips negotiation, so the handle is ready
+	 * already and what it sent is all there is to know.
+	 */
+	if (export_name == NULL && nbd_aio_is_ready(c->h) == 1) {
+		record(c, &c->c_want);
+		return 0;
+	}
+	if (export_name != NULL &&
+	    nbd_set_export_name(c->h, export_name) == -1)
+		return -1;
+	if (nbd_opt_info(c->h) == -1) {
+		/*
+		 * Old servers do not know NBD_OPT_INFO; only going all the
+		 * way tells them apart from a refused export.
+		 */
+		if (nbd_aio_is_negotiating(c->h) != 1 || nbd_opt_go(c->h) == -1)
+			return -1;
+	}
+	record(c, &c->c_want);
+	return 0;
+}
+
+/* Adapts libnbd's callback shapes to plain function pointers. */
+struct list_cb {
+	int (*export_fn)(void *, const char *, const char *);
+	int (*context_fn)(void *, const char *);
+	void *opaque;
+};
+
+static int
+list_export_cb(void *data, const char *name, const char *desc)
+{
+	struct list_cb *l = data;
+
+	return l->export_fn(l->opaque, name, desc ? desc : "");
+}
+
+static int
+list_context_cb(void *data, const char *name)
+{
+	struct list_cb *l = data;
+
+	return l->context_fn(l->opaque, name);
+}
+
+int
+conn_list_exports(struct conn *c,
+    int (*fn)(void *opaque, const char *name, const char *desc),
+    void *opaque)
+{
+	struct list_cb l = { .export_fn = fn, .opaque = opaque };
+
+	return nbd_opt_list(c->h, (nbd_list_callback){
+	    .callback = list_export_cb, .user_data = &l }) == -1 ? -1 : 0;
+}
+
+int
+conn_list_contexts(struct conn *c, int (*fn)(void *opaque, const char *name),
+    void *opaque)
+{
+	struct list_cb l = { .context_fn = fn, .opaque = opaque };
+
+	return nbd_opt_list_meta_context(c->h, (nbd_context_callback){
+	    .callback = list_context_cb, .user_data = &l }) == -1 ? -1 : 0;
+}
+
+void
+conn_abort(struct conn *c)
+{
+	/* Best effort: the server may have gone already, which is fine. */
+	if (nbd_aio_is_negotiating(c->h) == 1)
+		(void)nbd_opt_abort(c->h);
 }
 
 const char *

@@ -37,7 +37,10 @@ struct conn {
 	const struct ep_arg *arg;
 	const char *name;	/* for messages; never holds a password */
 
-	/* Recorded after the handshake (conn_open, or conn_go in opt mode). */
+	/*
+	 * Recorded after the handshake (conn_open, or conn_go and conn_info
+	 * in opt mode, where conn_open records only sr, tls and protocol).
+	 */
 	bool sr;		/* structured replies */
 	bool tls;
 	const char *protocol;	/* "newstyle-fixed", ... */
@@ -68,6 +71,41 @@ const char *conn_last_error(void);
  * handshake.  Returns 0, or -1 with libnbd's error kept.
  */
 int conn_go(struct conn *c, const char *export_name);
+
+/*
+ * In opt mode: ask for export_name's details with NBD_OPT_INFO (NULL
+ * keeps the current name) and record them, staying in negotiation so
+ * more questions can follow.  A server without NBD_OPT_INFO gets
+ * conn_go() instead; an oldstyle server, already past negotiation, only
+ * has its handshake recorded.  Returns 0, or -1 with libnbd's error kept.
+ */
+int conn_info(struct conn *c, const char *export_name);
+
+/*
+ * In opt mode: calls fn once per export the server lists (NBD_OPT_LIST),
+ * with its name and description ("" when none).  Returns 0, or -1 with
+ * libnbd's error kept.
+ */
+int conn_list_exports(struct conn *c,
+    int (*fn)(void *opaque, const char *name, const char *desc),
+    void *opaque);
+
+/*
+ * In opt mode: calls fn once per meta context the server offers for the
+ * current export, asking with the contexts requested at open (none: the
+ * server lists all it has).  Returns 0, or -1 with libnbd's error kept
+ * (servers without structured replies cannot answer).
+ */
+int conn_list_contexts(struct conn *c,
+    int (*fn)(void *opaque, const char *name), void *opaque);
+
+/*
+ * In opt mode: ends negotiation without choosing an export
+ * (NBD_OPT_ABORT), so a server that serves one client at a time can
+ * take the next connection.  c is unusable afterwards but still needs
+ * conn_close().
+ */
+void conn_abort(struct conn *c);
 
 /* True if the server agreed to this meta context. */
 bool conn_has_context(const struct conn *c, const char *name);
