@@ -11,7 +11,14 @@
 #define UNUSED		__attribute__((unused))
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-#define MIN(a, b) ({ __auto_type _a = (a); __auto_type _b = (b); _a < _b ? _a : _b; })
-#define MAX(a, b) ({ __auto_type _a = (a); __auto_type _b = (b); _a > _b ? _a : _b; })
+/* Unique local names (via __COUNTER__) so MIN(MIN(a, b), c) does not shadow. */
+#define NBDU_CAT_(x, y)	x##y
+#define NBDU_CAT(x, y)	NBDU_CAT_(x, y)
+#define NBDU_MINMAX(a, b, op, n) ({					\
+	__auto_type NBDU_CAT(_a, n) = (a);				\
+	__auto_type NBDU_CAT(_b, n) = (b);				\
+	NBDU_CAT(_a, n) op NBDU_CAT(_b, n) ? NBDU_CAT(_a, n) : NBDU_CAT(_b, n); })
+#define MIN(a, b)	NBDU_MINMAX(a, b, <, __COUNTER__)
+#define MAX(a, b)	NBDU_MINMAX(a, b, >, __COUNTER__)
 
 #endif

@@ -18,8 +18,12 @@
 void
 ep_die(const struct endpoint *ep, const char *what, uint64_t off, int e)
 {
+	const char *why = strerror(e);
+
+	if (e == EPROTO && ep->error_detail[0] != '\0')
+		why = ep->error_detail;
 	errx(EXIT_FAILURE, "%s: %s: %s at offset %" PRIu64 ": %s", ep->side,
-	    ep->name, what, off, strerror(e));
+	    ep->name, what, off, why);
 }
 
 /*

@@ -106,6 +106,8 @@ struct endpoint {
 	bool can_multi_conn;	/* reopen() gives a consistent view */
 	bool has_extents;	/* extents.c can learn real holes */
 	struct conn *conn;	/* NBD kinds only */
+	/* Why the last EPROTO happened (a server broke the protocol). */
+	char error_detail[128];
 };
 
 struct ep_open_opts {
@@ -158,7 +160,10 @@ int ep_try_flush(struct endpoint *ep);
 /* True if both name the same local file (inode), hard links included. */
 bool ep_same_file(const struct endpoint *a, const struct ep_arg *b);
 
-/* "PROG: SIDE: NAME: what at offset N: strerror(err)", exit 1. */
+/*
+ * "PROG: SIDE: NAME: what at offset N: strerror(err)", exit 1; for
+ * EPROTO, error_detail replaces strerror when the kind left one.
+ */
 NORETURN void ep_die(const struct endpoint *ep, const char *what,
     uint64_t off, int err);
 

@@ -18,6 +18,7 @@
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@
 
 #include "cli.h"
 #include "conn.h"
+#include "cover.h"
 #include "endpoint-internal.h"
 
 /* Zeroing requests are not bound by the data maximum; 1 GiB is safe. */
@@ -53,12 +55,6 @@ struct req {
 	char *bounce;
 	size_t user_len;
 	size_t skip;
-};
-
-/* Parts of one read command covered so far, sorted, merged. */
-struct cover {
-	uint64_t (*iv)[2];	/* [start, end) relative to the command */
-	size_t n, cap;
 };
 
 struct cmd {
@@ -104,49 +100,15 @@ req_put(struct req *r, int e)
 	free(r);
 }
 
-/*
- * Records [lo, hi) as covered; false if any byte of it was covered
- * before.  Chunks usually arrive in order and merge into one interval.
- */
-static bool
-cover_add(struct cover *cv, uint64_t lo, uint64_t hi)
+/* Keeps the first broken rule for ep_die() to print instead of EPROTO. */
+static void
+protocol_error(struct cmd *c, const char *what, uint64_t off)
 {
-	size_t i = cv->n;
+	struct endpoint *ep = &c->r->e->ep;
 
-	while (i > 0 && cv->iv[i - 1][0] > lo)
-		i--;
-	if (i > 0 && cv->iv[i - 1][1] > lo)
-		return false;
-	if (i < cv->n && cv->iv[i][0] < hi)
-		return false;
-	if (i > 0 && cv->iv[i - 1][1] == lo) {
-		cv->iv[i - 1][1] = hi;
-		if (i < cv->n && cv->iv[i][0] == hi) {
-			cv->iv[i - 1][1] = cv->iv[i][1];
-			memmove(&cv->iv[i], &cv->iv[i + 1],
-			    (cv->n - i - 1) * sizeof(cv->iv[0]));
-			cv->n--;
-		}
-		return true;
-	}
-	if (i < cv->n && cv->iv[i][0] == hi) {
-		cv->iv[i][0] = lo;
-		return true;
-	}
-	if (cv->n == cv->cap) {
-		size_t cap = cv->cap ? cv->cap * 2 : 4;
-		void *p = realloc(cv->iv, cap * sizeof(cv->iv[0]));
-
-		if (p == NULL)
-			return false;
-		cv->iv = p;
-		cv->cap = cap;
-	}
-	memmove(&cv->iv[i + 1], &cv->iv[i], (cv->n - i) * sizeof(cv->iv[0]));
-	cv->iv[i][0] = lo;
-	cv->iv[i][1] = hi;
-	cv->n++;
-	return true;
+	if (ep->error_detail[0] == '\0')
+		snprintf(ep->error_detail, sizeof(ep->error_detail),
+		    "%s %" PRIu64, what, off);
 }
 
 static int
@@ -160,17 +122,16 @@ check_chunk(void *user, const void *subbuf, size_t count, uint64_t offset,
 	if (status == LIBNBD_READ_ERROR)
 		return 0;	/* libnbd fails the command with it */
 	if (offset < c->off || count > c->len || offset - c->off > c->len - count) {
-		warnx("%s: %s: server sent a read chunk outside the request "
-		    "at offset %" PRIu64, c->r->e->ep.side, c->r->e->ep.name,
-		    offset);
+		protocol_error(c, "server sent a read chunk outside the "
+		    "request, at offset", offset);
 		*error = EPROTO;
 		return -1;
 	}
 	lo = offset - c->off;
 	hi = lo + count;
 	if (count > 0 && !cover_add(&c->cov, lo, hi)) {
-		warnx("%s: %s: server sent overlapping read chunks at offset "
-		    "%" PRIu64, c->r->e->ep.side, c->r->e->ep.name, offset);
+		protocol_error(c, "server sent overlapping read chunks, at "
+		    "offset", offset);
 		*error = EPROTO;
 		return -1;
 	}
@@ -182,7 +143,7 @@ cmd_finish(struct cmd *c, int e)
 {
 	struct req *r = c->r;
 
-	free(c->cov.iv);
+	cover_free(&c->cov);
 	free(c);
 	req_put(r, e);
 }
@@ -192,14 +153,10 @@ read_done(void *user, int *error)
 {
 	struct cmd *c = user;
 	int e = *error;
+	uint64_t gap;
 
-	if (e == 0 && (c->cov.n != 1 || c->cov.iv[0][0] != 0 ||
-	    c->cov.iv[0][1] != c->len) && c->len > 0) {
-		uint64_t gap = c->cov.n > 0 && c->cov.iv[0][0] == 0 ?
-		    c->cov.iv[0][1] : 0;
-
-		warnx("%s: %s: server did not send the bytes at offset %" PRIu64
-		    " of a read", c->r->e->ep.side, c->r->e->ep.name,
+	if (e == 0 && !cover_complete(&c->cov, c->len, &gap)) {
+		protocol_error(c, "server did not send the bytes at offset",
 		    c->off + gap);
 		e = EPROTO;
 	}
