@@ -230,5 +230,8 @@ ep_same_file(const struct endpoint *a, const struct ep_arg *b)
 		return false;
 	if (fstat(fd, &sa) == -1 || stat(b->str, &sb) == -1)
 		return false;
+	/* Two device nodes may name one disk. */
+	if (S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode))
+		return sa.st_rdev == sb.st_rdev;
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
