@@ -49,4 +49,56 @@ bool extents_fallback(const struct extent_iter *it);
 
 void extents_end(struct extent_iter *it);
 
+/*
+ * The engine behind extents_next() for NBD, with no I/O, so unit tests
+ * can feed it raw block-status replies.  The driver loops: it sends each
+ * request extents_engine_request() hands out, passes every reply chunk
+ * for the context to extents_engine_reply() and each completion to
+ * extents_engine_done(), and pulls results with extents_engine_next(),
+ * which says EXTENTS_WAIT when it needs more replies first.
+ *
+ * Requests start at multiples of block_min, end at one (or at size),
+ * never exceed UINT32_MAX (nor block_max when the server set one), and
+ * at most window are out at once.  A reply covering less than asked is
+ * asked again for the rest, split into pieces the size of what it did
+ * cover so the rest goes out in parallel too.  Extents outside the
+ * request, already covered, or empty are dropped; a reply that covers
+ * nothing is an error ("server did not return any extents").
+ */
+struct extents_engine;
+struct extents_req;
+
+enum extents_status {
+	EXTENTS_HAVE,		/* *e is the next extent */
+	EXTENTS_END,		/* the range is done */
+	EXTENTS_WAIT,		/* send requests, wait for replies, retry */
+	EXTENTS_ERROR,		/* see extents_engine_error() */
+};
+
+struct extents_engine *extents_engine_new(uint64_t off, uint64_t len,
+    uint64_t size, uint32_t block_min, uint32_t block_max, unsigned window,
+    bool errors_as_data);
+
+/* The next request to send, or NULL if none now. */
+struct extents_req *extents_engine_request(struct extents_engine *eng,
+    uint64_t *off, uint32_t *len);
+
+/* One reply chunk: libnbd's entries, nr_entries 32-bit words from off. */
+void extents_engine_reply(struct extents_req *r, uint64_t off,
+    const uint32_t *entries, size_t nr_entries);
+
+/* The request completed; err is 0 or an errno value. */
+void extents_engine_done(struct extents_req *r, int err);
+
+enum extents_status extents_engine_next(struct extents_engine *eng,
+    struct extent *e);
+
+/* After EXTENTS_ERROR: why, and the offset of the failed request. */
+const char *extents_engine_error(const struct extents_engine *eng,
+    uint64_t *off);
+
+unsigned extents_engine_in_flight(const struct extents_engine *eng);
+
+void extents_engine_free(struct extents_engine *eng);
+
 #endif

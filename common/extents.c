@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Extents of a range, in order, merged and clipped (see extents.h).
+ *
+ * The NBD path is split in two so the protocol edge cases can be unit
+ * tested: the engine (pure: slots, clipping, merging, splitting short
+ * replies) and a thin driver that sends what the engine asks with
+ * nbd_aio_block_status and feeds the callbacks back.
+ *
+ * The engine keeps an ordered list of slots, one per request range.  A
+ * slot is IDLE (to be sent), SENT, or DONE (its pieces known).  Results
+ * come out of the DONE slots at the head of the list, so the order is
+ * the range's order whatever order replies arrive in.  New ranges are
+ * only opened while fewer than cap slots exist, so memory is bounded by
+ * the window, not by the number of extents.
+ */
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libnbd.h>
+
+#include "cli.h"
+#include "conn.h"
+#include "endpoint.h"
+#include "extents.h"
+
+#define EXTENTS_WINDOW		64	/* requests in flight by default */
+#define EXTENTS_MIN_CHUNK	65536	/* first requests are at least this */
+
+struct piece {
+	uint64_t len;
+	uint32_t flags;
+};
+
+enum slot_state { SLOT_IDLE, SLOT_SENT, SLOT_DONE };
+
+struct extents_req {
+	struct extents_engine *eng;
+	enum slot_state state;
+	uint64_t off, end;	/* the range this slot stands for */
+	uint64_t covered;	/* [off, covered) is known */
+	int err;		/* DONE: errno, or -1 for "no extents" */
+	struct piece *p;	/* merged pieces from off, covering [off, covered) */
+	size_t n, cap;
+	struct extents_req *next_free;
+};
+
+struct extents_engine {
+	uint64_t start, end;	/* the range */
+	uint64_t size;		/* the export, to round request ends up */
+	uint64_t align;		/* requests start and end at multiples */
+	uint64_t max_len;	/* longest request */
+	uint64_t chunk;		/* length of each new range */
+	unsigned window;
+	unsigned cap;		/* slots before no new range is opened */
+	bool errors_as_data;
+
+	uint64_t next_off;	/* start of the range no slot has yet */
+	unsigned in_flight;
+
+	struct extents_req **order;	/* slots, by offset */
+	size_t nslots, order_cap;
+	struct extents_req *free_list;
+
+	/* Emission: the head slot's next piece, and the extent being merged. */
+	size_t piece_idx;
+	uint64_t emit_pos;
+	bool have_cur;
+	struct extent cur;
+
+	uint64_t err_off;
+	int err;
+
+	const char *context;	/* the driver's: which chunks to take */
+};
+
+static uint64_t
+round_down(uint64_t n, uint64_t a)
+{
+	return n - n % a;
+}
+
+static uint64_t
+round_up(uint64_t n, uint64_t a)
+{
+	uint64_t r = n % a;
+
+	return r == 0 || n > UINT64_MAX - (a - r) ? n : n + (a - r);
+}
+
+struct extents_engine *
+extents_engine_new(uint64_t off, uint64_t len, uint64_t size,
+    uint32_t block_min, uint32_t block_max, unsigned window,
+    bool errors_as_data)
+{
+	struct extents_engine *eng;
+
+	eng = calloc(1, sizeof(*eng));
+	if (eng == NULL)
+		err(EXIT_FAILURE, "calloc");
+	eng->start = off;
+	eng->end = off + len;
+	eng->size = size < eng->end ? eng->end : size;
+	eng->align = block_min > 0 ? block_min : 1;
+	/* nbdinfo's limit: 32 bits, rounded down to the block (512 if none). */
+	eng->max_len = round_down(UINT32_MAX,
+	    block_min > 0 ? block_min : 512);
+	if (block_max > 0 && round_down(block_max, eng->align) > 0)
+		eng->max_len = MIN(eng->max_len,
+		    round_down(block_max, eng->align));
+	eng->window = window > 0 ? window : EXTENTS_WINDOW;
+	eng->cap = 2 * eng->window;
+	eng->errors_as_data = errors_as_data;
+	/* Enough ranges to fill the window at once, none absurdly small. */
+	eng->chunk = round_up(MAX(len / eng->window, (uint64_t)EXTENTS_MIN_CHUNK),
+	    eng->align);
+	eng->chunk = MIN(eng->chunk, eng->max_len);
+	eng->next_off = off;
+	eng->emit_pos = off;
+	return eng;
+}
+
+static struct extents_req *
+slot_new(struct extents_engine *eng, uint64_t off, uint64_t end)
+{
+	struct extents_req *r = eng->free_list;
+
+	if (r != NULL)
+		eng->free_list = r->next_free;
+	else {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			err(EXIT_FAILURE, "calloc");
+	}
+	r->eng = eng;
+	r->state = SLOT_IDLE;
+	r->off = r->covered = off;
+	r->end = end;
+	r->err = 0;
+	r->n = 0;
+	return r;
+}
+
+/* Inserts r into the order at index i. */
+static void
+slot_insert(struct extents_engine *eng, size_t i, struct extents_req *r)
+{
+	if (eng->nslots == eng->order_cap) {
+		size_t ncap = eng->order_cap ? 2 * eng->order_cap : 16;
+		struct extents_req **o;
+
+		o = realloc(eng->order, ncap * sizeof(*o));
+		if (o == NULL)
+			err(EXIT_FAILURE, "realloc");
+		eng->order = o;
+		eng->order_cap = ncap;
+	}
+	memmove(&eng->order[i + 1], &eng->order[i],
+	    (eng->nslots - i) * sizeof(*eng->order));
+	eng->order[i] = r;
+	eng->nslots++;
+}
+
+static void
+slot_pop_head(struct extents_engine *eng)
+{
+	struct extents_req *r = eng->order[0];
+
+	memmove(&eng->order[0], &eng->order[1],
+	    (eng->nslots - 1) * sizeof(*eng->order));
+	eng->nslots--;
+	r->next_free = eng->free_list;
+	eng->free_list = r;
+}
+
+static void
+slot_append(struct extents_req *r, uint64_t len, uint32_t flags)
+{
+	if (r->n > 0 && r->p[r->n - 1].flags == flags) {
+		r->p[r->n - 1].len += len;
+		return;
+	}
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? 2 * r->cap : 16;
+		struct piece *p = realloc(r->p, ncap * sizeof(*p));
+
+		if (p == NULL)
+			err(EXIT_FAILURE, "realloc");
+		r->p = p;
+		r->cap = ncap;
+	}
+	r->p[r->n].len = len;
+	r->p[r->n].flags = flags;
+	r->n++;
+}
+
+struct extents_req *
+extents_engine_request(struct extents_engine *eng, uint64_t *off,
+    uint32_t *len)
+{
+	struct extents_req *r = NULL;
+	uint64_t s, e;
+	size_t i;
+
+	if (eng->in_flight >= eng->window)
+		return NULL;
+	/*
+	 * Rests of short replies come first, being earliest.  Past the cap
+	 * only the first unfinished slot may go, so the list cannot grow
+	 * without bound while the head is slow, yet the head always moves.
+	 */
+	for (i = 0; i < eng->nslots; i++) {
+		if (eng->order[i]->state == SLOT_IDLE) {
+			r = eng->order[i];
+			break;
+		}
+		if (eng->nslots >= eng->cap && eng->order[i]->state != SLOT_DONE)
+			break;
+	}
+	if (r == NULL) {
+		if (eng->next_off >= eng->end || eng->nslots >= eng->cap)
+			return NULL;
+		s = eng->next_off;
+		e = s + MIN(eng->chunk, eng->end - s);
+		/* Later ranges start on a block, even if the range does not. */
+		if (e < eng->end && round_down(e, eng->align) > s)
+			e = round_down(e, eng->align);
+		r = slot_new(eng, s, e);
+		slot_insert(eng, eng->nslots, r);
+		eng->next_off = e;
+	}
+	s = round_down(r->covered, eng->align);
+	e = MIN(round_up(r->end, eng->align), eng->size);
+	r->state = SLOT_SENT;
+	eng->in_flight++;
+	*off = s;
+	*len = MIN(e - s, eng->max_len);
+	return r;
+}
+
+void
+extents_engine_reply(struct extents_req *r, uint64_t off,
+    const uint32_t *entries, size_t nr_entries)
+{
+	uint64_t pos = off;
+
+	if (r->state != SLOT_SENT)
+		return;
+	for (size_t i = 0; i + 1 < nr_entries && r->covered < r->end; i += 2) {
+		uint64_t len = entries[i], s = pos, e;
+
+		if (pos > UINT64_MAX - len)
+			break;
+		e = pos + len;
+		pos = e;
+		/* Empty, before the request, or covered by an earlier chunk. */
+		if (e <= r->covered)
+			continue;
+		/* A gap would leave bytes unknown: trust nothing after it. */
+		if (s > r->covered)
+			break;
+		e = MIN(e, r->end);
+		slot_append(r, e - r->covered, entries[i + 1]);
+		r->covered = e;
+	}
+}
+
+/*
+ * After a short reply: [covered, end) becomes new IDLE slots right after
+ * r, each as long as what r's reply covered (the server's pace), so the
+ * rest is asked in parallel too, as far as the cap allows.
+ */
+static void
+split_rest(struct extents_engine *eng, struct extents_req *r)
+{
+	uint64_t pos = r->covered, end = r->end, piece;
+	size_t i, room;
+
+	for (i = 0; eng->order[i] != r; i++)
+		;
+	piece = round_up(r->covered - r->off, eng->align);
+	piece = MIN(MAX(piece, eng->align), eng->max_len);
+	room = eng->nslots < eng->cap ? eng->cap - eng->nslots : 0;
+	r->end = r->covered;
+	while (pos < end) {
+		uint64_t e = end;
+
+		if (room > 1 && end - pos > piece) {
+			e = pos + piece;
+			room--;
+		}
+		slot_insert(eng, ++i, slot_new(eng, pos, e));
+		pos = e;
+	}
+}
+
+void
+extents_engine_done(struct extents_req *r, int err)
+{
+	struct extents_engine *eng = r->eng;
+
+	if (r->state != SLOT_SENT)
+		return;
+	eng->in_flight--;
+	/* Each slot is sent once, so nothing covered means nothing new. */
+	if (err == 0 && r->covered == r->off)
+		err = -1;
+	if (err != 0) {
+		r->state = SLOT_DONE;
+		if (eng->errors_as_data) {
+			r->n = 0;
+			r->covered = r->off;
+			slot_append(r, r->end - r->off, 0);
+			r->covered = r->end;
+		} else
+			r->err = err;
+		return;
+	}
+	if (r->covered < r->end) {
+		split_rest(eng, r);
+		/* r was cut to what was covered; it is complete now. */
+	}
+	r->state = SLOT_DONE;
+}
+
+enum extents_status
+extents_engine_next(struct extents_engine *eng, struct extent *e)
+{
+	while (eng->nslots > 0 && eng->order[0]->state == SLOT_DONE) {
+		struct extents_req *r = eng->order[0];
+		struct piece *p;
+
+		if (r->err != 0) {
+			eng->err = r->err;
+			eng->err_off = r->covered;
+			return EXTENTS_ERROR;
+		}
+		if (eng->piece_idx == r->n) {
+			eng->piece_idx = 0;
+			slot_pop_head(eng);
+			continue;
+		}
+		p = &r->p[eng->piece_idx++];
+		if (eng->have_cur && eng->cur.flags == p->flags) {
+			eng->cur.length += p->len;
+			eng->emit_pos += p->len;
+			continue;
+		}
+		if (eng->have_cur) {
+			*e = eng->cur;
+			eng->cur = (struct extent){ eng->emit_pos, p->len, p->flags };
+			eng->emit_pos += p->len;
+			return EXTENTS_HAVE;
+		}
+		eng->cur = (struct extent){ eng->emit_pos, p->len, p->flags };
+		eng->emit_pos += p->len;
+		eng->have_cur = true;
+	}
+	if (eng->nslots > 0 || eng->next_off < eng->end)
+		return EXTENTS_WAIT;
+	if (eng->have_cur) {
+		*e = eng->cur;
+		eng->have_cur = false;
+		return EXTENTS_HAVE;
+	}
+	return EXTENTS_END;
+}
+
+const char *
+extents_engine_error(const struct extents_engine *eng, uint64_t *off)
+{
+	*off = eng->err_off;
+	if (eng->err == -1)
+		return "server did not return any extents";
+	return strerror(eng->err);
+}
+
+unsigned
+extents_engine_in_flight(const struct extents_engine *eng)
+{
+	return eng->in_flight;
+}
+
+void
+extents_engine_free(struct extents_engine *eng)
+{
+	struct extents_req *r;
+
+	if (eng == NULL)
+		return;
+	while (eng->nslots > 0)
+		slot_pop_head(eng);
+	while ((r = eng->free_list) != NULL) {
+		eng->free_list = r->next_free;
+		free(r->p);
+		free(r);
+	}
+	free(eng->order);
+	free(eng);
+}
+
+/* The iterator over an endpoint: NBD engine, local SEEK_DATA, or one run. */
+struct extent_iter {
+	struct endpoint *ep;
+	uint64_t pos, end;
+	bool fallback;
+	struct extents_engine *eng;	/* NBD only */
+	bool have_cur;			/* local only: the extent being merged */
+	struct extent cur;
+};
+
+static int
+extent_cb(void *opaque, const char *metacontext, uint64_t offset,
+    uint32_t *entries, size_t nr_entries, int *error UNUSED)
+{
+	struct extents_req *r = opaque;
+
+	if (strcmp(metacontext, r->eng->context) == 0)
+		extents_engine_reply(r, offset, entries, nr_entries);
+	return 0;
+}
+
+static int
+done_cb(void *opaque, int *error)
+{
+	extents_engine_done(opaque, *error);
+	return 1;	/* retire the command: nobody asks for it by cookie */
+}
+
+struct extent_iter *
+extents_begin(struct endpoint *ep, uint64_t off, uint64_t len,
+    const struct extents_opts *opts)
+{
+	static const struct extents_opts defaults;
+	struct extent_iter *it;
+	const char *context;
+	struct conn *c = ep->conn;
+
+	if (opts == NULL)
+		opts = &defaults;
+	context = opts->context ? opts->context : LIBNBD_CONTEXT_BASE_ALLOCATION;
+	it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		err(EXIT_FAILURE, "calloc");
+	it->ep = ep;
+	if (ep->size >= 0 && off > (uint64_t)ep->size)
+		off = ep->size;
+	if (ep->size >= 0 && len > (uint64_t)ep->size - off)
+		len = ep->size - off;
+	it->pos = off;
+	it->end = off + len;
+	if (c != NULL && c->sr && conn_has_context(c, context)) {
+		it->eng = extents_engine_new(off, len, ep->size, c->block_min,
+		    c->block_max, opts->window, opts->errors_as_data);
+		it->eng->context = context;
+	} else if (c != NULL || ep->ops->local_extent == NULL ||
+	    !ep->has_extents)
+		it->fallback = true;
+	return it;
+}
+
+bool
+extents_fallback(const struct extent_iter *it)
+{
+	return it->fallback;
+}
+
+static bool
+next_fallback(struct extent_iter *it, struct extent *e)
+{
+	if (it->pos >= it->end)
+		return false;
+	*e = (struct extent){ it->pos, it->end - it->pos, 0 };
+	it->pos = it->end;
+	return true;
+}
+
+/* SEEK_DATA/SEEK_HOLE runs in base:allocation terms, merged. */
+static bool
+next_local(struct extent_iter *it, struct extent *e)
+{
+	while (it->pos < it->end) {
+		uint64_t len;
+		uint32_t flags;
+
+		cli_check_interrupted();
+		flags = it->ep->ops->local_extent(it->ep, it->pos, it->end, &len)
+		    ? 0 : EXTENT_HOLE | EXTENT_ZERO;
+		if (it->have_cur && it->cur.flags == flags)
+			it->cur.length += len;
+		else if (it->have_cur) {
+			*e = it->cur;
+			it->cur = (struct extent){ it->pos, len, flags };
+			it->pos += len;
+			return true;
+		} else {
+			it->cur = (struct extent){ it->pos, len, flags };
+			it->have_cur = true;
+		}
+		it->pos += len;
+	}
+	if (!it->have_cur)
+		return false;
+	*e = it->cur;
+	it->have_cur = false;
+	return true;
+}
+
+/* Keeps the window full: called before every wait, and between results. */
+static void
+send_requests(struct extent_iter *it)
+{
+	struct nbd_handle *h = it->ep->conn->h;
+	struct extents_req *r;
+	uint64_t off;
+	uint32_t len;
+
+	while ((r = extents_engine_request(it->eng, &off, &len)) != NULL) {
+		if (nbd_aio_block_status(h, len, off,
+		    (nbd_extent_callback){ .callback = extent_cb, .user_data = r },
+		    (nbd_completion_callback){ .callback = done_cb,
+		    .user_data = r }, 0) == -1)
+			conn_die(it->ep->conn);
+	}
+}
+
+static bool
+next_nbd(struct extent_iter *it, struct extent *e)
+{
+	uint64_t off;
+	const char *why;
+
+	for (;;) {
+		switch (extents_engine_next(it->eng, e)) {
+		case EXTENTS_HAVE:
+			return true;
+		case EXTENTS_END:
+			return false;
+		case EXTENTS_ERROR:
+			why = extents_engine_error(it->eng, &off);
+			errx(EXIT_FAILURE, "%s: %s: block status at offset %"
+			    PRIu64 ": %s", it->ep->side, it->ep->name, off, why);
+		case EXTENTS_WAIT:
+			break;
+		}
+		/* What it just freed may let it send more before waiting. */
+		send_requests(it);
+		cli_check_interrupted();
+		if (nbd_poll(it->ep->conn->h, -1) == -1)
+			conn_die(it->ep->conn);
+	}
+}
+
+bool
+extents_next(struct extent_iter *it, struct extent *e)
+{
+	if (it->eng != NULL)
+		return next_nbd(it, e);
+	if (it->fallback)
+		return next_fallback(it, e);
+	return next_local(it, e);
+}
+
+void
+extents_end(struct extent_iter *it)
+{
+	if (it == NULL)
+		return;
+	if (it->eng != NULL) {
+		/* The callbacks point into the engine: let them finish first. */
+		while (extents_engine_in_flight(it->eng) > 0)
+			if (nbd_poll(it->ep->conn->h, -1) == -1)
+				return;		/* dead: leak rather than risk it */
+		extents_engine_free(it->eng);
+	}
+	free(it);
+}

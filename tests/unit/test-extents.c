@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The extents engine against a simulated server that misbehaves in the
+ * ways the protocol allows (and some it does not): short replies,
+ * extents before the request or past it, empty extents, a second chunk
+ * going back over the first, out-of-order completion, errors.  Every
+ * case checks the merged result against the model map, and the request
+ * limits (alignment, 32 bits, block_max, window) on every request.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler.h"
+#include "extents.h"
+
+#define MAX_MODEL	64
+#define MAX_PENDING	1024
+#define MAX_OUT		4096
+
+/* How the simulated server answers. */
+struct server {
+	const char *name;
+	uint64_t size;
+	size_t nmodel;
+	struct extent model[MAX_MODEL];	/* the true map, in order */
+	unsigned max_per_reply;		/* 0: all up to the request end */
+	bool run_past;			/* last extent runs past the request */
+	bool split;			/* each extent in two, same flags */
+	bool zero_len;			/* an empty extent between extents */
+	bool backwards;			/* a second chunk from the start again */
+	bool lifo;			/* complete newest request first */
+	bool empty_reply;		/* reply with no extents at all */
+	uint64_t fail_at;		/* request containing this fails (EIO) */
+	bool fail;
+};
+
+struct pending {
+	struct extents_req *r;
+	uint64_t off;
+	uint32_t len;
+};
+
+static unsigned failures;
+
+static void
+check(bool ok, const char *name, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "FAIL %s: %s\n", name, what);
+		failures++;
+	}
+}
+
+/* The model's flags at off, and where that extent ends. */
+static uint32_t
+model_at(const struct server *sv, uint64_t off, uint64_t *end)
+{
+	for (size_t i = 0; i < sv->nmodel; i++) {
+		const struct extent *m = &sv->model[i];
+
+		if (off >= m->offset && off < m->offset + m->length) {
+			*end = m->offset + m->length;
+			return m->flags;
+		}
+	}
+	*end = sv->size;
+	return 0;
+}
+
+static void
+push(uint32_t *ent, size_t *n, uint64_t len, uint32_t flags)
+{
+	ent[(*n)++] = len;
+	ent[(*n)++] = flags;
+}
+
+/* Builds the reply to one request as libnbd would pass it on. */
+static void
+serve(const struct server *sv, const struct pending *p)
+{
+	uint32_t ent[4 * MAX_MODEL + 8];
+	size_t n = 0;
+	uint64_t pos = p->off, end = p->off + p->len;
+	unsigned count = 0;
+
+	if (!sv->empty_reply) {
+		while (pos < end) {
+			uint64_t mend, len;
+			uint32_t flags = model_at(sv, pos, &mend);
+
+			len = sv->run_past ? mend - pos : MIN(mend, end) - pos;
+			if (len > UINT32_MAX)
+				len = UINT32_MAX;
+			if (sv->split && len >= 2) {
+				push(ent, &n, len / 2, flags);
+				push(ent, &n, len - len / 2, flags);
+			} else
+				push(ent, &n, len, flags);
+			if (sv->zero_len)
+				push(ent, &n, 0, flags ^ 1);
+			pos += len;
+			if (sv->max_per_reply && ++count == sv->max_per_reply)
+				break;
+		}
+	}
+	extents_engine_reply(p->r, p->off, ent, n);
+	if (sv->backwards && n > 0) {
+		/* Chunk 1 again with other flags: must not override it. */
+		uint32_t again[2] = { MIN(pos, end) - p->off, ent[1] ^ 1 };
+
+		extents_engine_reply(p->r, p->off, again, 2);
+	}
+}
+
+/* The model clipped to [off, off+len) and merged. */
+static size_t
+expected(const struct server *sv, uint64_t off, uint64_t len,
+    struct extent *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sv->nmodel; i++) {
+		const struct extent *m = &sv->model[i];
+		uint64_t s = MAX(m->offset, off);
+		uint64_t e = MIN(m->offset + m->length, off + len);
+
+		if (s >= e)
+			continue;
+		if (n > 0 && out[n - 1].flags == m->flags)
+			out[n - 1].length += e - s;
+		else
+			out[n++] = (struct extent){ s, e - s, m->flags };
+	}
+	return n;
+}
+
+struct limits {
+	uint32_t block_min, block_max;
+	unsigned window;
+	bool errors_as_data;
+};
+
+/* Sends what the engine asks, checking every request against the limits. */
+static bool
+send(const struct server *sv, const struct limits *lim,
+    struct extents_engine *eng, struct pending *pend, size_t *npend)
+{
+	unsigned window = lim->window ? lim->window : 64;
+	uint64_t align = lim->block_min ? lim->block_min : 1;
+	struct extents_req *r;
+	uint64_t roff;
+	uint32_t rlen;
+
+	while ((r = extents_engine_request(eng, &roff, &rlen)) != NULL) {
+		check(*npend < window, sv->name, "more than window in flight");
+		check(rlen > 0, sv->name, "empty request");
+		check(roff % align == 0, sv->name, "unaligned request offset");
+		check((roff + rlen) % align == 0 || roff + rlen == sv->size,
+		    sv->name, "unaligned request end");
+		check(roff + rlen <= sv->size, sv->name, "request past size");
+		check(lim->block_max == 0 || rlen <= lim->block_max,
+		    sv->name, "request over block_max");
+		if (*npend == MAX_PENDING) {
+			check(false, sv->name, "too many pending");
+			return false;
+		}
+		pend[(*npend)++] = (struct pending){ r, roff, rlen };
+	}
+	return true;
+}
+
+/*
+ * Runs the engine over [off, off+len) against sv, as extents_next()
+ * does over libnbd.  Returns the status it ended with; the extents go
+ * to out.
+ */
+static enum extents_status
+run(const struct server *sv, const struct limits *lim, uint64_t off,
+    uint64_t len, struct extent *out, size_t *nout, uint64_t *err_off)
+{
+	struct extents_engine *eng;
+	struct pending pend[MAX_PENDING];
+	size_t npend = 0;
+	enum extents_status st;
+
+	*nout = 0;
+	eng = extents_engine_new(off, len, sv->size, lim->block_min,
+	    lim->block_max, lim->window, lim->errors_as_data);
+	for (;;) {
+		struct pending p;
+		struct extent e;
+		size_t k;
+
+		if (!send(sv, lim, eng, pend, &npend)) {
+			st = EXTENTS_WAIT;
+			break;
+		}
+		st = extents_engine_next(eng, &e);
+		if (st == EXTENTS_HAVE) {
+			check(e.length > 0, sv->name, "empty extent");
+			if (*nout < MAX_OUT)
+				out[(*nout)++] = e;
+			continue;
+		}
+		if (st == EXTENTS_ERROR) {
+			extents_engine_error(eng, err_off);
+			break;
+		}
+		if (st == EXTENTS_END)
+			break;
+		/* WAIT: what it freed may let it send more before waiting. */
+		if (!send(sv, lim, eng, pend, &npend))
+			break;
+		if (npend == 0) {
+			check(false, sv->name, "waits with nothing in flight");
+			break;
+		}
+		k = sv->lifo ? npend - 1 : 0;
+		p = pend[k];
+		memmove(&pend[k], &pend[k + 1], (npend - k - 1) * sizeof(*pend));
+		npend--;
+		if (sv->fail && sv->fail_at >= p.off &&
+		    sv->fail_at < p.off + p.len) {
+			extents_engine_done(p.r, 5 /* EIO */);
+			continue;
+		}
+		serve(sv, &p);
+		extents_engine_done(p.r, 0);
+	}
+	/* Drain, as extents_end() does, before freeing. */
+	for (size_t i = 0; i < npend; i++)
+		extents_engine_done(pend[i].r, 0);
+	extents_engine_free(eng);
+	return st;
+}
+
+static void
+compare(const struct server *sv, const struct limits *lim, uint64_t off,
+    uint64_t len)
+{
+	static struct extent got[MAX_OUT], want[MAX_MODEL];
+	size_t ngot, nwant;
+	uint64_t eo;
+	enum extents_status st = EXTENTS_WAIT;
+	char what[256];
+
+	st = run(sv, lim, off, len, got, &ngot, &eo);
+	nwant = expected(sv, off, len, want);
+	snprintf(what, sizeof(what), "range %" PRIu64 "+%" PRIu64
+	    ": status %d, %zu extents (want %zu)", off, len, st, ngot, nwant);
+	check(st == EXTENTS_END && ngot == nwant, sv->name, what);
+	for (size_t i = 0; i < MIN(ngot, nwant); i++) {
+		snprintf(what, sizeof(what), "range %" PRIu64 "+%" PRIu64
+		    ": extent %zu: got %" PRIu64 " %" PRIu64 " %" PRIu32
+		    " want %" PRIu64 " %" PRIu64 " %" PRIu32, off, len, i,
+		    got[i].offset, got[i].length, got[i].flags,
+		    want[i].offset, want[i].length, want[i].flags);
+		check(got[i].offset == want[i].offset &&
+		    got[i].length == want[i].length &&
+		    got[i].flags == want[i].flags, sv->name, what);
+	}
+}
+
+/*
+ * A 1 MiB map with extents at odd places, and a size not a multiple of
+ * 512.  Servers keep extents to multiples of block_min (but for the
+ * last), so with align > 1 the boundaries move down to multiples.
+ */
+static void
+set_model(struct server *sv, uint64_t align)
+{
+	static const struct extent m[] = {
+		{ 0, 1000, 0 }, { 1000, 3096, 3 }, { 4096, 1, 0 },
+		{ 4097, 1, 2 }, { 4098, 60000, 0 }, { 64098, 100000, 0 },
+		{ 164098, 500000, 3 }, { 664098, 1, 1 }, { 664099, 384478, 0 },
+		{ 1048577, 3, 3 },
+	};
+
+	uint64_t prev = 0;
+
+	sv->size = 1048580;
+	sv->nmodel = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
+		uint64_t e = m[i].offset + m[i].length;
+
+		if (i + 1 < ARRAY_SIZE(m))
+			e -= e % align;
+		if (e > prev)
+			sv->model[sv->nmodel++] =
+			    (struct extent){ prev, e - prev, m[i].flags };
+		prev = MAX(prev, e);
+	}
+}
+
+static const struct limits limit_cases[] = {
+	{ 0, 0, 0, false },
+	{ 1, 0, 1, false },
+	{ 512, 0, 4, false },
+	{ 4096, 65536, 3, false },
+	{ 1, 4096, 0, false },
+};
+
+static void
+test_behaviours(void)
+{
+	static const struct {
+		const char *name;
+		unsigned max_per_reply;
+		bool run_past, split, zero_len, backwards, lifo;
+	} cases[] = {
+		{ "whole replies", 0, false, false, false, false, false },
+		{ "one extent per reply", 1, false, false, false, false, false },
+		{ "two per reply, newest first", 2, false, false, false, false, true },
+		{ "run past the request", 0, true, false, false, false, false },
+		{ "run past, one per reply", 1, true, false, false, false, true },
+		{ "split extents merge", 3, false, true, false, false, false },
+		{ "zero-length extents", 2, false, false, true, false, true },
+		{ "second chunk goes back", 1, false, false, false, true, false },
+		{ "everything at once", 1, true, true, true, true, true },
+	};
+	static const uint64_t ranges[][2] = {
+		{ 0, 1048580 }, { 1, 1048579 }, { 999, 3099 }, { 4096, 1 },
+		{ 4097, 2 }, { 5000, 700000 }, { 1048579, 1 }, { 0, 0 },
+		{ 700001, 348579 },
+	};
+
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct server sv = { .name = cases[c].name };
+
+		sv.max_per_reply = cases[c].max_per_reply;
+		sv.run_past = cases[c].run_past;
+		sv.split = cases[c].split;
+		sv.zero_len = cases[c].zero_len;
+		sv.backwards = cases[c].backwards;
+		sv.lifo = cases[c].lifo;
+		for (size_t l = 0; l < ARRAY_SIZE(limit_cases); l++) {
+			set_model(&sv, MAX(limit_cases[l].block_min, 1u));
+			for (size_t r = 0; r < ARRAY_SIZE(ranges); r++)
+				compare(&sv, &limit_cases[l], ranges[r][0],
+				    ranges[r][1]);
+		}
+	}
+}
+
+/* Past 4 GiB: requests stay within 32 bits, aligned to block_min. */
+static void
+test_large(void)
+{
+	struct server sv = { .name = "large export" };
+	struct limits lim = { 512, 0, 8, false };
+	uint64_t g = 1024ull * 1024 * 1024;
+
+	sv.size = 20 * g + 512;
+	sv.nmodel = 3;
+	sv.model[0] = (struct extent){ 0, 5 * g, 0 };
+	sv.model[1] = (struct extent){ 5 * g, 10 * g, 3 };
+	sv.model[2] = (struct extent){ 15 * g, 5 * g + 512, 0 };
+	compare(&sv, &lim, 0, sv.size);
+	sv.run_past = true;
+	compare(&sv, &lim, 3 * g + 1, 14 * g);
+	sv.max_per_reply = 1;
+	lim.block_max = 32 * 1024 * 1024;
+	lim.window = 64;
+	compare(&sv, &lim, 0, sv.size);
+}
+
+static void
+test_errors(void)
+{
+	static struct extent got[MAX_OUT];
+	struct server sv = { .name = "block status error" };
+	struct limits lim = { 512, 0, 4, false };
+	enum extents_status st = EXTENTS_WAIT;
+	size_t n;
+	uint64_t eo = 0;
+
+	set_model(&sv, 512);
+	sv.max_per_reply = 1;
+	sv.fail = true;
+	sv.fail_at = 700000;	/* not in the first requests */
+	st = run(&sv, &lim, 0, sv.size, got, &n, &eo);
+	check(st == EXTENTS_ERROR, sv.name, "not reported");
+	check(eo <= 700000 && eo > 4096, sv.name, "wrong offset");
+	/* What came before the error is out, in order, and complete. */
+	check(n >= 2 && got[n - 1].offset + got[n - 1].length <= eo,
+	    sv.name, "extents after the error");
+
+	sv.name = "errors as data";
+	lim.errors_as_data = true;
+	st = run(&sv, &lim, 0, sv.size, got, &n, &eo);
+	check(st == EXTENTS_END, sv.name, "did not finish");
+	check(n > 0 && got[n - 1].offset + got[n - 1].length == sv.size,
+	    sv.name, "does not cover the range");
+	for (size_t i = 0; i < n; i++)
+		if (got[i].offset <= 700000 &&
+		    got[i].offset + got[i].length > 700000)
+			check(got[i].flags == 0, sv.name, "failed part not data");
+
+	sv.name = "no extents";
+	sv.fail = false;
+	sv.empty_reply = true;
+	lim.errors_as_data = false;
+	st = run(&sv, &lim, 4096, 8192, got, &n, &eo);
+	check(st == EXTENTS_ERROR && n == 0 && eo == 4096, sv.name,
+	    "not an error at the request");
+}
+
+int
+main(void)
+{
+	test_behaviours();
+	test_large();
+	test_errors();
+	if (failures > 0) {
+		fprintf(stderr, "test-extents: %u failures\n", failures);
+		return EXIT_FAILURE;
+	}
+	printf("test-extents: ok\n");
+	return EXIT_SUCCESS;
+}
