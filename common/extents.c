@@ -28,7 +28,8 @@
 #include "extents.h"
 
 #define EXTENTS_WINDOW		64	/* requests in flight by default */
-#define EXTENTS_MIN_CHUNK	65536	/* first requests are at least this */
+#define EXTENTS_MIN_CHUNK	(1u << 20)	/* first requests are at least this */
+#define EXTENTS_MIN_PIECE	4096		/* rests are split no finer */
 
 struct piece {
 	uint64_t len;
@@ -53,7 +54,7 @@ struct extents_engine {
 	uint64_t size;		/* the export, to round request ends up */
 	uint64_t align;		/* requests start and end at multiples */
 	uint64_t max_len;	/* longest request */
-	uint64_t chunk;		/* length of each new range */
+	uint64_t chunk;		/* new ranges end at multiples of this */
 	unsigned window;
 	unsigned cap;		/* slots before no new range is opened */
 	bool errors_as_data;
@@ -91,6 +92,31 @@ round_up(uint64_t n, uint64_t a)
 	return r == 0 || n > UINT64_MAX - (a - r) ? n : n + (a - r);
 }
 
+static uint64_t
+pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p < n && p < (UINT64_C(1) << 62))
+		p <<= 1;
+	return p;
+}
+
+/*
+ * The multiple of unit after pos, clipped to end.  Requests start and
+ * end on round numbers (a power of two, unless block_max is odd) because
+ * some servers answer by content (nbdkit data: "zero" for the all-zero
+ * tail of a page, "data" for the whole page), so only boundaries the
+ * server uses itself give the answer nbdinfo's one big request gets.
+ */
+static uint64_t
+boundary_after(uint64_t pos, uint64_t unit, uint64_t end)
+{
+	uint64_t b = round_down(pos, unit);	/* b <= pos < end */
+
+	return end - b <= unit ? end : b + unit;
+}
+
 struct extents_engine *
 extents_engine_new(uint64_t off, uint64_t len, uint64_t size,
     uint32_t block_min, uint32_t block_max, unsigned window,
@@ -115,9 +141,10 @@ extents_engine_new(uint64_t off, uint64_t len, uint64_t size,
 	eng->cap = 2 * eng->window;
 	eng->errors_as_data = errors_as_data;
 	/* Enough ranges to fill the window at once, none absurdly small. */
-	eng->chunk = round_up(MAX(len / eng->window, (uint64_t)EXTENTS_MIN_CHUNK),
-	    eng->align);
-	eng->chunk = MIN(eng->chunk, eng->max_len);
+	eng->chunk = pow2_at_least(MAX(MAX(len / eng->window,
+	    (uint64_t)EXTENTS_MIN_CHUNK), eng->align));
+	if (eng->chunk > eng->max_len)
+		eng->chunk = eng->max_len;
 	eng->next_off = off;
 	eng->emit_pos = off;
 	return eng;
@@ -224,10 +251,7 @@ extents_engine_request(struct extents_engine *eng, uint64_t *off,
 		if (eng->next_off >= eng->end || eng->nslots >= eng->cap)
 			return NULL;
 		s = eng->next_off;
-		e = s + MIN(eng->chunk, eng->end - s);
-		/* Later ranges start on a block, even if the range does not. */
-		if (e < eng->end && round_down(e, eng->align) > s)
-			e = round_down(e, eng->align);
+		e = boundary_after(s, eng->chunk, eng->end);
 		r = slot_new(eng, s, e);
 		slot_insert(eng, eng->nslots, r);
 		eng->next_off = e;
@@ -270,8 +294,8 @@ extents_engine_reply(struct extents_req *r, uint64_t off,
 
 /*
  * After a short reply: [covered, end) becomes new IDLE slots right after
- * r, each as long as what r's reply covered (the server's pace), so the
- * rest is asked in parallel too, as far as the cap allows.
+ * r, each about as long as what r's reply covered (the server's pace),
+ * so the rest is asked in parallel too, as far as the cap allows.
  */
 static void
 split_rest(struct extents_engine *eng, struct extents_req *r)
@@ -281,15 +305,17 @@ split_rest(struct extents_engine *eng, struct extents_req *r)
 
 	for (i = 0; eng->order[i] != r; i++)
 		;
-	piece = round_up(r->covered - r->off, eng->align);
-	piece = MIN(MAX(piece, eng->align), eng->max_len);
+	piece = pow2_at_least(MAX(MAX(r->covered - r->off, eng->align),
+	    (uint64_t)EXTENTS_MIN_PIECE));
+	if (piece > eng->max_len)
+		piece = eng->max_len;
 	room = eng->nslots < eng->cap ? eng->cap - eng->nslots : 0;
 	r->end = r->covered;
 	while (pos < end) {
 		uint64_t e = end;
 
-		if (room > 1 && end - pos > piece) {
-			e = pos + piece;
+		if (room > 1) {
+			e = boundary_after(pos, piece, end);
 			room--;
 		}
 		slot_insert(eng, ++i, slot_new(eng, pos, e));
