@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The asynchronous engine.  Each worker owns one connection (or file
+ * descriptor) per side and keeps up to -R requests and --queue-size
+ * bytes in flight on it through the endpoints' aio calls, driving both
+ * sides from one poll loop: no thread per request.  Workers take the
+ * image in chunks; inside a chunk the extents iterator is pipelined, so
+ * the next extents are already known when reads need them.
+ *
+ * Completion callbacks only queue the finished command; the loop does
+ * the follow-up work (zero detection, writes), so nothing runs nested
+ * inside libnbd.  A failure is recorded, every worker drains what it has
+ * in flight and stops, and the caller reports it from the main thread:
+ * exit() while another thread is inside libnbd would close handles in
+ * use.
+ */
+#include <err.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libnbd.h>
+
+#include "cli.h"
+#include "conn.h"
+#include "endpoint.h"
+#include "copy.h"
+
+#define CHUNK_SIZE	(128ULL << 20)	/* work unit when threads share */
+#define ZERO_MAX	(1ULL << 30)	/* one zeroing request, at most */
+#define SLOW_NS		(2 * 1000000)	/* a read this slow: latency-bound */
+#define SLOW_REQUEST	(4 << 20)	/* request size when latency-bound */
+#define SAMPLES		8		/* reads timed before deciding */
+
+/* What every worker shares; the first failure wins. */
+struct shared {
+	struct copy_opts *o;
+	struct endpoint *src, *dst;	/* the main thread's, for messages */
+	uint64_t size;
+	uint64_t chunk;
+	_Atomic uint64_t next_chunk;
+	atomic_bool stop;
+	bool skip_zeroes;	/* zero ranges need nothing written */
+	uint64_t sparse;	/* zero detection unit, 0: off */
+
+	pthread_mutex_t lock;
+	bool failed;
+	const struct endpoint *err_ep;
+	const char *err_what;
+	uint64_t err_off;
+	int err;
+	char err_msg[512];	/* libnbd's text when a connection died */
+};
+
+enum op_kind { OP_READ, OP_WRITE, OP_ZERO };
+
+/* One command in flight, or a read's buffer waiting for its writes. */
+struct op {
+	struct worker *w;
+	struct op *next;	/* free list or done queue */
+	enum op_kind kind;
+	int err;
+	uint64_t off;
+	size_t len;
+	char *buf;		/* OP_READ: its buffer; OP_WRITE: into parent */
+	size_t buf_size;
+	struct op *parent;	/* the read a write or zero came from */
+	unsigned pending;	/* OP_READ: destination commands outstanding */
+	int64_t t0;		/* OP_READ: when issued, for latency */
+};
+
+struct worker {
+	struct shared *sh;
+	pthread_t tid;
+	bool running;		/* tid is a thread to join */
+	struct endpoint *src, *dst;
+	struct op *free_ops;
+	struct op *done, **done_tail;	/* completed, in order */
+	unsigned src_busy, dst_busy;	/* commands in flight per side */
+	uint64_t bytes;		/* buffer bytes held by reads */
+	size_t rs;		/* request size, may grow once */
+	unsigned samples;
+	int64_t min_lat;
+
+	struct copy_segments segs;
+	bool segs_open, exhausted, dead;
+	uint64_t seg_off, seg_len;	/* what is left of the segment */
+	bool seg_zero;
+};
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+fail(struct shared *sh, const struct endpoint *ep, const char *what,
+    uint64_t off, int err, const char *msg)
+{
+	pthread_mutex_lock(&sh->lock);
+	if (!sh->failed) {
+		sh->failed = true;
+		sh->err_ep = ep;
+		sh->err_what = what;
+		sh->err_off = off;
+		sh->err = err != 0 ? err : EIO;
+		if (msg != NULL)
+			snprintf(sh->err_msg, sizeof(sh->err_msg), "%s", msg);
+	}
+	pthread_mutex_unlock(&sh->lock);
+	atomic_store(&sh->stop, true);
+}
+
+static bool
+stopping(const struct worker *w)
+{
+	return w->dead || cli_interrupted || atomic_load(&w->sh->stop);
+}
+
+static struct op *
+op_get(struct worker *w, enum op_kind kind, uint64_t off, size_t len)
+{
+	struct op *op = w->free_ops;
+
+	if (op != NULL) {
+		w->free_ops = op->next;
+	} else {
+		op = calloc(1, sizeof(*op));
+		if (op == NULL)
+			err(EXIT_FAILURE, "calloc");
+		op->w = w;
+	}
+	op->next = NULL;
+	op->kind = kind;
+	op->err = 0;
+	op->off = off;
+	op->len = len;
+	op->parent = NULL;
+	op->pending = 0;
+	return op;
+}
+
+/* Ops keep their buffers on the free list: buffers are reused. */
+static void
+op_put(struct worker *w, struct op *op)
+{
+	if (op->kind == OP_READ)
+		w->bytes -= op->len;
+	op->next = w->free_ops;
+	w->free_ops = op;
+}
+
+/* Runs from ep_poll or inside the aio call: only queue the op. */
+static void
+op_done(void *opaque, int err)
+{
+	struct op *op = opaque;
+	struct worker *w = op->w;
+
+	op->err = err;
+	op->next = NULL;
+	*w->done_tail = op;
+	w->done_tail = &op->next;
+}
+
+static void
+piece_put(struct worker *w, struct op *rd)
+{
+	if (--rd->pending > 0)
+		return;
+	progress_add(&w->sh->o->progress, rd->len);
+	op_put(w, rd);
+}
+
+static void
+issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
+    uint64_t off, size_t len)
+{
+	struct op *op = op_get(w, kind, off, len);
+
+	op->parent = parent;
+	if (parent != NULL)
+		parent->pending++;
+	w->dst_busy++;
+	if (kind == OP_WRITE)
+		ep_aio_write(w->dst, parent->buf + (off - parent->off), len,
+		    off, op_done, op);
+	else
+		ep_aio_zero(w->dst, off, len, w->sh->o->allocated, op_done,
+		    op);
+}
+
+/*
+ * The first reads tell whether the source is latency-bound (a remote
+ * or slow server): then fewer, larger requests keep the same bytes in
+ * flight with far more throughput, unless --request-size was given.
+ */
+static void
+sample_latency(struct worker *w, const struct op *rd)
+{
+	const struct copy_opts *o = w->sh->o;
+	int64_t lat = now_ns() - rd->t0;
+	size_t big;
+
+	if (w->samples >= SAMPLES)
+		return;
+	if (w->samples == 0 || lat < w->min_lat)
+		w->min_lat = lat;
+	if (++w->samples < SAMPLES || w->min_lat < SLOW_NS)
+		return;
+	big = MIN((uint64_t)SLOW_REQUEST, o->queue_size / 4);
+	big = MIN((uint64_t)big, o->request_max);
+	if (!o->request_size_set && big > w->rs)
+		w->rs = big;
+}
+
+static void
+read_done(struct worker *w, struct op *rd)
+{
+	struct shared *sh = w->sh;
+	bool zero;
+
+	w->src_busy--;
+	if (rd->err != 0) {
+		fail(sh, sh->src, "read", rd->off, rd->err, NULL);
+		op_put(w, rd);
+		return;
+	}
+	sample_latency(w, rd);
+	if (stopping(w)) {
+		op_put(w, rd);
+		return;
+	}
+	if (sh->o->hook != NULL)
+		sh->o->hook(sh->o->hook_opaque, rd->off, rd->buf, rd->len);
+	rd->pending = 1;	/* held until every run is issued */
+	if (copy_dst_discards(w->dst)) {
+		piece_put(w, rd);
+		return;
+	}
+	for (size_t pos = 0, n; pos < rd->len; pos += n) {
+		n = copy_next_run(rd->buf, rd->off, rd->len, pos, sh->sparse,
+		    &zero);
+		if (!zero)
+			issue_dst(w, OP_WRITE, rd, rd->off + pos, n);
+		else if (!sh->skip_zeroes)
+			issue_dst(w, OP_ZERO, rd, rd->off + pos, n);
+	}
+	piece_put(w, rd);
+}
+
+static void
+dst_done(struct worker *w, struct op *op)
+{
+	w->dst_busy--;
+	if (op->err != 0)
+		fail(w->sh, w->sh->dst, op->kind == OP_WRITE ? "write" :
+		    "zero", op->off, op->err, NULL);
+	if (op->parent != NULL)
+		piece_put(w, op->parent);
+	else if (op->err == 0)
+		progress_add(&w->sh->o->progress, op->len);
+	op_put(w, op);
+}
+
+/* Returns true if anything was done. */
+static bool
+process_done(struct worker *w)
+{
+	struct op *op = w->done;
+
+	if (op == NULL)
+		return false;
+	w->done = NULL;
+	w->done_tail = &w->done;
+	while (op != NULL) {
+		struct op *next = op->next;
+
+		if (op->kind == OP_READ)
+			read_done(w, op);
+		else
+			dst_done(w, op);
+		op = next;
+	}
+	return true;
+}
+
+static bool
+claim_chunk(struct worker *w)
+{
+	struct shared *sh = w->sh;
+	uint64_t c = atomic_fetch_add(&sh->next_chunk, sh->chunk);
+
+	if (c >= sh->size)
+		return false;
+	copy_segments_begin(&w->segs, w->src, c, MIN(sh->chunk, sh->size - c),
+	    w->dst->block_min, !sh->o->no_extents);
+	w->segs_open = true;
+	return true;
+}
+
+/* The current segment, refilled from the extents; false when done. */
+static bool
+current_segment(struct worker *w)
+{
+	while (w->seg_len == 0) {
+		if (w->segs_open && copy_segments_next(&w->segs, &w->seg_off,
+		    &w->seg_len, &w->seg_zero))
+			break;
+		if (w->segs_open) {
+			copy_segments_end(&w->segs);
+			w->segs_open = false;
+		}
+		if (!claim_chunk(w)) {
+			w->exhausted = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+consume(struct worker *w, uint64_t n)
+{
+	w->seg_off += n;
+	w->seg_len -= n;
+}
+
+/* Starts one more command if the limits allow; true if it did. */
+static bool
+issue_one(struct worker *w)
+{
+	struct shared *sh = w->sh;
+	const struct copy_opts *o = sh->o;
+	uint64_t off, len;
+	struct op *rd;
+
+	if (stopping(w) || w->exhausted || !current_segment(w))
+		return false;
+	off = w->seg_off;
+	if (w->seg_zero) {
+		len = MIN(w->seg_len, ZERO_MAX);
+		if (o->hook != NULL)
+			o->hook(o->hook_opaque, off, NULL, len);
+		if (sh->skip_zeroes) {
+			progress_add(&sh->o->progress, len);
+		} else {
+			if (w->dst_busy >= o->requests)
+				return false;
+			issue_dst(w, OP_ZERO, NULL, off, len);
+		}
+		consume(w, len);
+		return true;
+	}
+	/* Pieces end on request-size boundaries: aligned for the dst. */
+	len = MIN(w->seg_len, w->rs - off % w->rs);
+	if (w->src_busy >= o->requests || w->dst_busy >= o->requests ||
+	    (w->bytes > 0 && w->bytes + len > o->queue_size))
+		return false;
+	rd = op_get(w, OP_READ, off, len);
+	if (rd->buf_size < len) {
+		free(rd->buf);
+		rd->buf = malloc(w->rs);
+		if (rd->buf == NULL)
+			err(EXIT_FAILURE, "malloc");
+		rd->buf_size = w->rs;
+	}
+	w->bytes += len;
+	w->src_busy++;
+	rd->t0 = w->samples < SAMPLES ? now_ns() : 0;
+	consume(w, len);
+	ep_aio_read(w->src, rd->buf, len, off, op_done, rd);
+	return true;
+}
+
+/*
+ * Waits for a command on either side.  Both sides of an NBD-to-NBD copy
+ * have commands in flight at once, so one poll(2) drives both handles;
+ * local kinds complete inside their aio calls and are never waited for.
+ */
+static void
+wait_some(struct worker *w)
+{
+	struct endpoint *eps[2];
+	struct pollfd pfd[2];
+	unsigned n = 0;
+
+	if (w->src_busy > 0)
+		eps[n++] = w->src;
+	if (w->dst_busy > 0)
+		eps[n++] = w->dst;
+	for (unsigned i = 0; i < n; i++) {
+		if (eps[i]->conn == NULL) {
+			ep_poll(eps[i]);
+			return;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct nbd_handle *h = eps[i]->conn->h;
+		unsigned dir = nbd_aio_get_direction(h);
+
+		pfd[i].fd = nbd_aio_get_fd(h);
+		pfd[i].events = 0;
+		if (dir & LIBNBD_AIO_DIRECTION_READ)
+			pfd[i].events |= POLLIN;
+		if (dir & LIBNBD_AIO_DIRECTION_WRITE)
+			pfd[i].events |= POLLOUT;
+		pfd[i].revents = 0;
+		if (pfd[i].fd == -1) {
+			n = i;
+			goto dead;
+		}
+	}
+	/* A timeout, so a signal taken by another thread is noticed. */
+	if (poll(pfd, n, 1000) == -1) {
+		if (errno == EINTR)
+			return;
+		err(EXIT_FAILURE, "poll");
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct nbd_handle *h = eps[i]->conn->h;
+		int r = 0;
+
+		if (pfd[i].revents & (POLLIN | POLLHUP))
+			r = nbd_aio_notify_read(h);
+		else if (pfd[i].revents & POLLOUT)
+			r = nbd_aio_notify_write(h);
+		else if (pfd[i].revents & (POLLERR | POLLNVAL))
+			r = -1;
+		if (r == -1) {
+			n = i;
+			goto dead;
+		}
+	}
+	return;
+
+dead:
+	fail(w->sh, eps[n] == w->src ? w->sh->src : w->sh->dst, "connection",
+	    0, nbd_get_errno(), nbd_get_error() ? nbd_get_error() :
+	    "server closed the connection");
+	/*
+	 * libnbd fails what was in flight on a handle that dies; if nothing
+	 * came back, nothing will, so stop waiting.
+	 */
+	if (w->done == NULL)
+		w->dead = true;
+}
+
+static void
+worker_run(struct worker *w)
+{
+	w->done_tail = &w->done;
+	for (;;) {
+		bool busy = true;
+
+		while (busy)
+			busy = process_done(w) | issue_one(w);
+		/* Waiting for extents may have completed reads meanwhile. */
+		if (w->done != NULL)
+			continue;
+		if (w->dead)
+			break;
+		if (w->src_busy == 0 && w->dst_busy == 0)
+			break;
+		wait_some(w);
+	}
+	if (w->segs_open && !w->dead)
+		copy_segments_end(&w->segs);
+	while (w->free_ops != NULL) {
+		struct op *op = w->free_ops;
+
+		w->free_ops = op->next;
+		free(op->buf);
+		free(op);
+	}
+}
+
+static void *
+worker_thread(void *arg)
+{
+	worker_run(arg);
+	return NULL;
+}
+
+static NORETURN void
+report(const struct shared *sh)
+{
+	if (sh->err_msg[0] != '\0')
+		errx(EXIT_FAILURE, "%s: %s: %s", sh->err_ep->side,
+		    sh->err_ep->name, sh->err_msg);
+	ep_die(sh->err_ep, sh->err_what, sh->err_off, sh->err);
+}
+
+void
+copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
+{
+	struct shared sh = { .o = o, .src = src, .dst = dst,
+	    .size = src->size };
+	struct worker *ws;
+	unsigned n = o->workers, started;
+
+	if (sh.size == 0)
+		return;
+	/* One worker walks the whole image with one extents pipeline. */
+	sh.chunk = n > 1 ? CHUNK_SIZE : sh.size;
+	n = MIN((uint64_t)n, (sh.size + sh.chunk - 1) / sh.chunk);
+	atomic_init(&sh.next_chunk, 0);
+	atomic_init(&sh.stop, false);
+	pthread_mutex_init(&sh.lock, NULL);
+	sh.skip_zeroes = copy_dst_discards(dst) ||
+	    ((dst->known_zero || o->dst_is_zero) && !o->allocated);
+	sh.sparse = copy_dst_discards(dst) ? 0 : o->sparse;
+
+	ws = calloc(n, sizeof(*ws));
+	if (ws == NULL)
+		err(EXIT_FAILURE, "calloc");
+	/* Connections are made here, before any thread touches libnbd. */
+	for (started = 0; started < n; started++) {
+		struct worker *w = &ws[started];
+
+		w->sh = &sh;
+		w->rs = o->request_size;
+		w->src = started == 0 ? src : ep_reopen(src);
+		w->dst = started == 0 ? dst : ep_reopen(dst);
+		if (w->src == NULL || w->dst == NULL) {
+			if (w->src != NULL)
+				ep_close(w->src);
+			if (w->dst != NULL)
+				ep_close(w->dst);
+			break;
+		}
+	}
+	n = started;
+	/* Without a thread, a worker's share goes to the others. */
+	for (unsigned i = 1; i < n; i++)
+		ws[i].running = pthread_create(&ws[i].tid, NULL, worker_thread,
+		    &ws[i]) == 0;
+	worker_run(&ws[0]);
+	for (unsigned i = 1; i < n; i++) {
+		if (ws[i].running)
+			pthread_join(ws[i].tid, NULL);
+		ep_close(ws[i].dst);
+		ep_close(ws[i].src);
+	}
+	free(ws);
+	if (sh.failed)
+		report(&sh);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nbd-copy's cross-file declarations: its options and its two engines. */
+#ifndef NBDU_COPY_H
+#define NBDU_COPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ep-arg.h"
+#include "progress.h"
+
+struct endpoint;
+
+#define COPY_MAX_REQUEST	(32 * 1024 * 1024)	/* NBD's payload limit */
+#define COPY_MIN_REQUEST	4096
+
+/*
+ * Called for every piece of the source as it is copied, with its offset:
+ * buf holds len bytes of data, or is NULL for a range known to read as
+ * zeroes (a hole that was not read).  Pieces do not overlap and together
+ * cover the source once; the async engine calls it from its workers in
+ * any order, the sync engine in offset order.  This is where --blkhash
+ * plugs in.
+ */
+typedef void (*copy_hook_fn)(void *opaque, uint64_t off, const void *buf,
+    size_t len);
+
+struct copy_opts {
+	struct ep_arg src, dst;
+	int allocated;		/* --allocated */
+	unsigned connections;	/* -C: most connections per side */
+	int dst_is_zero;	/* --destination-is-zero, --target-is-zero */
+	int flush;		/* --flush */
+	int no_extents;		/* --no-extents */
+	int progress_bar;	/* -p, --progress */
+	int progress_fd;	/* --progress=FD, or -1 */
+	uint64_t queue_size;	/* --queue-size: bytes in flight per worker */
+	uint64_t request_size;	/* --request-size */
+	bool request_size_set;	/* given: never adapted to latency */
+	uint64_t request_max;	/* largest request both sides take */
+	unsigned requests;	/* -R: requests in flight per connection */
+	uint64_t sparse;	/* -S: zero-run detection unit, 0 = off */
+	bool sparse_set;
+	int synchronous;	/* --synchronous */
+	unsigned threads;	/* -T, 0 = one per core */
+
+	/* Settled by main's tune(), read by the engines. */
+	unsigned workers;
+	struct progress progress;
+	copy_hook_fn hook;	/* NULL: nothing watches the data */
+	void *hook_opaque;
+};
+
+/* In order, one request at a time: streams and --synchronous. */
+void copy_sync(struct endpoint *src, struct endpoint *dst,
+    struct copy_opts *opts);
+
+/* Requests in flight on every connection, opts->workers threads. */
+void copy_async(struct endpoint *src, struct endpoint *dst,
+    struct copy_opts *opts);
+
+/*
+ * The source range as the engines consume it (segments.c): each call
+ * gives the next segment, data to read or a range that reads as zeroes;
+ * zero segments start and end on align.
+ */
+struct copy_segments {
+	struct extent_iter *it;	/* NULL: the range is all data */
+	uint64_t off, end;	/* the part not yet fetched */
+	uint32_t align;
+	uint64_t cur_off, left;	/* what remains of the current extent */
+	bool cur_zero;
+};
+
+void copy_segments_begin(struct copy_segments *s, struct endpoint *src,
+    uint64_t off, uint64_t len, uint32_t align, bool use_extents);
+bool copy_segments_next(struct copy_segments *s, uint64_t *off,
+    uint64_t *len, bool *zero);
+void copy_segments_end(struct copy_segments *s);
+
+/* True if the destination throws away what it is given (null:). */
+bool copy_dst_discards(const struct endpoint *dst);
+
+bool copy_is_zero(const void *buf, size_t len);
+
+/*
+ * The run of buf (len bytes read at image offset off) that starts at
+ * pos: returns its length (> 0 while pos < len) and sets *zero when it
+ * is whole -S units, aligned to the image, that read as zeroes.  With
+ * sparse 0 everything is one data run.
+ */
+size_t copy_next_run(const void *buf, uint64_t off, size_t len, size_t pos,
+    uint64_t sparse, bool *zero);
+
+#endif

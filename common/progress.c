@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "progress.h"
+
+#define REDRAW_NS	(200 * 1000000LL)	/* five times a second */
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* "1.8 GiB": one decimal below 100 units, none above. */
+static void
+human(char *buf, size_t len, double n)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB",
+	    "TiB", "PiB", "EiB" };
+	unsigned i = 0;
+
+	while (n >= 1024 && i < sizeof(units) / sizeof(units[0]) - 1) {
+		n /= 1024;
+		i++;
+	}
+	if (i == 0 || n >= 100)
+		snprintf(buf, len, "%.0f %s", n, units[i]);
+	else
+		snprintf(buf, len, "%.1f %s", n, units[i]);
+}
+
+static void
+duration(char *buf, size_t len, double secs)
+{
+	unsigned long s = secs > 0 ? (unsigned long)(secs + 0.5) : 0;
+
+	if (s >= 3600)
+		snprintf(buf, len, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60,
+		    s % 60);
+	else
+		snprintf(buf, len, "%lu:%02lu", s / 60, s % 60);
+}
+
+static unsigned
+columns(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Whole writes only; a progress fd that fails is not worth stopping for. */
+static void
+write_all(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t r = write(fd, s, len);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		s += r;
+		len -= r;
+	}
+}
+
+static void
+draw_bar(struct progress *p, uint64_t done, int64_t now, bool final)
+{
+	char line[512], text[160], d[32], t[32], r[32], eta[32];
+	double secs = (now - p->start_ns) / 1e9;
+	double rate = secs > 0 ? done / secs : 0;
+	unsigned cols = columns(), width, fill;
+	int n;
+
+	human(d, sizeof(d), done);
+	human(r, sizeof(r), rate);
+	if (p->total > 0) {
+		human(t, sizeof(t), p->total);
+		if (final)
+			duration(eta, sizeof(eta), secs);
+		else if (rate > 0)
+			duration(eta, sizeof(eta), (p->total - done) / rate);
+		else
+			snprintf(eta, sizeof(eta), "--:--");
+		snprintf(text, sizeof(text), " %3d%% %s / %s  %s/s  %s %s",
+		    (int)(done * 100 / p->total), d, t, r, eta,
+		    final ? "total" : "left");
+	} else {
+		snprintf(text, sizeof(text), " %s  %s/s", d, r);
+	}
+	width = cols > strlen(text) + 12 ? cols - strlen(text) - 3 : 10;
+	if (width > sizeof(line) - sizeof(text) - 8)
+		width = sizeof(line) - sizeof(text) - 8;
+	fill = p->total > 0 ? (unsigned)(done * width / p->total) :
+	    width;
+	n = snprintf(line, sizeof(line), "\r[");
+	for (unsigned i = 0; i < width; i++)
+		line[n++] = i < fill ? '#' : '.';
+	n += snprintf(line + n, sizeof(line) - n, "]%s\033[K%s", text,
+	    final ? "\n" : "");
+	write_all(STDERR_FILENO, line, n);
+	p->drawn = true;
+}
+
+static void
+write_percent(struct progress *p, uint64_t done, bool final)
+{
+	char buf[16];
+	int percent, n;
+
+	if (final)
+		percent = 100;
+	else if (p->total > 0)
+		percent = done * 100 / p->total;
+	else
+		percent = 0;
+	/* 100/100 is only ever the last line, written once everything is. */
+	if (percent == 100 && !final)
+		percent = 99;
+	if (percent == p->last_percent)
+		return;
+	p->last_percent = percent;
+	n = snprintf(buf, sizeof(buf), "%d/100\n", percent);
+	write_all(p->fd, buf, n);
+}
+
+static void
+redraw(struct progress *p, int64_t now, bool final)
+{
+	uint64_t done = atomic_load(&p->done);
+
+	if (p->total > 0 && done > p->total)
+		done = p->total;
+	if (p->bar)
+		draw_bar(p, done, now, final);
+	if (p->fd >= 0)
+		write_percent(p, done, final);
+}
+
+void
+progress_begin(struct progress *p, bool bar, int fd, int64_t total)
+{
+	p->bar = bar && isatty(STDERR_FILENO);
+	p->fd = fd;
+	p->total = total > 0 ? (uint64_t)total : 0;
+	atomic_init(&p->done, 0);
+	p->start_ns = now_ns();
+	atomic_init(&p->next_ns, p->start_ns + REDRAW_NS);
+	pthread_mutex_init(&p->lock, NULL);
+	p->last_percent = -1;
+	p->drawn = false;
+	p->active = p->bar || p->fd >= 0;
+	if (p->active)
+		redraw(p, p->start_ns, false);
+}
+
+void
+progress_add(struct progress *p, uint64_t n)
+{
+	int64_t now, next;
+
+	atomic_fetch_add_explicit(&p->done, n, memory_order_relaxed);
+	if (!p->active)
+		return;
+	now = now_ns();
+	next = atomic_load_explicit(&p->next_ns, memory_order_relaxed);
+	if (now < next)
+		return;
+	/* Whoever wins the exchange draws; the others go back to work. */
+	if (!atomic_compare_exchange_strong(&p->next_ns, &next,
+	    now + REDRAW_NS))
+		return;
+	pthread_mutex_lock(&p->lock);
+	redraw(p, now, false);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void
+progress_end(struct progress *p)
+{
+	if (!p->active)
+		return;
+	pthread_mutex_lock(&p->lock);
+	redraw(p, now_ns(), true);
+	p->active = false;
+	pthread_mutex_unlock(&p->lock);
+}
