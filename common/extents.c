@@ -11,8 +11,12 @@
  * slot is IDLE (to be sent), SENT, or DONE (its pieces known).  Results
  * come out of the DONE slots at the head of the list, so the order is
  * the range's order whatever order replies arrive in.  New ranges are
- * only opened while fewer than cap slots exist, so memory is bounded by
- * the window, not by the number of extents.
+ * only opened while fewer than window slots exist, and only the first
+ * hard_cap slots are ever sent, so however replies come back the list
+ * stays within a few hard_caps.  Once EXTENTS_BUDGET pieces wait in
+ * slots, only the head's slot is sent until they are printed.  Memory is
+ * thus bounded by the window and the budget, not by the number of
+ * extents.
  */
 #include <err.h>
 #include <errno.h>
@@ -28,8 +32,9 @@
 #include "extents.h"
 
 #define EXTENTS_WINDOW		64	/* requests in flight by default */
-#define EXTENTS_MIN_CHUNK	(1u << 20)	/* first requests are at least this */
+#define EXTENTS_MIN_CHUNK	(1u << 20)	/* the first request, to learn */
 #define EXTENTS_MIN_PIECE	4096		/* rests are split no finer */
+#define EXTENTS_BUDGET		65536		/* pieces held before slowing */
 
 struct piece {
 	uint64_t len;
@@ -55,8 +60,10 @@ struct extents_engine {
 	uint64_t align;		/* requests start and end at multiples */
 	uint64_t max_len;	/* longest request */
 	uint64_t chunk;		/* new ranges end at multiples of this */
+	bool sized;		/* chunk follows a reply's extent density */
 	unsigned window;
 	unsigned cap;		/* slots before no new range is opened */
+	unsigned hard_cap;	/* only slots before this index are sent */
 	bool errors_as_data;
 
 	uint64_t next_off;	/* start of the range no slot has yet */
@@ -65,6 +72,7 @@ struct extents_engine {
 	struct extents_req **order;	/* slots, by offset */
 	size_t nslots, order_cap;
 	struct extents_req *free_list;
+	size_t buffered;	/* pieces held in slots */
 
 	/* Emission: the head slot's next piece, and the extent being merged. */
 	size_t piece_idx;
@@ -138,11 +146,12 @@ extents_engine_new(uint64_t off, uint64_t len, uint64_t size,
 		eng->max_len = MIN(eng->max_len,
 		    round_down(block_max, eng->align));
 	eng->window = window > 0 ? window : EXTENTS_WINDOW;
-	eng->cap = 2 * eng->window;
+	eng->cap = eng->window;
+	eng->hard_cap = 16 * eng->window;
 	eng->errors_as_data = errors_as_data;
-	/* Enough ranges to fill the window at once, none absurdly small. */
-	eng->chunk = pow2_at_least(MAX(MAX(len / eng->window,
-	    (uint64_t)EXTENTS_MIN_CHUNK), eng->align));
+	/* A first guess, until the first reply shows how dense the map is. */
+	eng->chunk = pow2_at_least(MAX((uint64_t)EXTENTS_MIN_CHUNK,
+	    eng->align));
 	if (eng->chunk > eng->max_len)
 		eng->chunk = eng->max_len;
 	eng->next_off = off;
@@ -199,6 +208,7 @@ slot_pop_head(struct extents_engine *eng)
 	memmove(&eng->order[0], &eng->order[1],
 	    (eng->nslots - 1) * sizeof(*eng->order));
 	eng->nslots--;
+	eng->buffered -= r->n;
 	r->next_free = eng->free_list;
 	eng->free_list = r;
 }
@@ -222,6 +232,7 @@ slot_append(struct extents_req *r, uint64_t len, uint32_t flags)
 	r->p[r->n].len = len;
 	r->p[r->n].flags = flags;
 	r->n++;
+	r->eng->buffered++;
 }
 
 struct extents_req *
@@ -229,26 +240,30 @@ extents_engine_request(struct extents_engine *eng, uint64_t *off,
     uint32_t *len)
 {
 	struct extents_req *r = NULL;
+	bool tight = eng->buffered >= EXTENTS_BUDGET;
 	uint64_t s, e;
 	size_t i;
 
 	if (eng->in_flight >= eng->window)
 		return NULL;
 	/*
-	 * Rests of short replies come first, being earliest.  Past the cap
-	 * only the first unfinished slot may go, so the list cannot grow
-	 * without bound while the head is slow, yet the head always moves.
+	 * Rests of short replies come first, being earliest.  A slot far
+	 * down the list waits: each short reply adds a slot, and only those
+	 * near the head may add more, so the list cannot grow without bound
+	 * while the head is slow.
 	 */
-	for (i = 0; i < eng->nslots; i++) {
+	for (i = 0; i < eng->nslots && i < eng->hard_cap; i++) {
 		if (eng->order[i]->state == SLOT_IDLE) {
 			r = eng->order[i];
 			break;
 		}
-		if (eng->nslots >= eng->cap && eng->order[i]->state != SLOT_DONE)
-			break;
+		/* Over budget, only what the head waits for may go. */
+		if (tight && eng->order[i]->state == SLOT_SENT)
+			return NULL;
 	}
 	if (r == NULL) {
-		if (eng->next_off >= eng->end || eng->nslots >= eng->cap)
+		if (eng->next_off >= eng->end || eng->nslots >= eng->cap ||
+		    (eng->nslots > 0 && (tight || !eng->sized)))
 			return NULL;
 		s = eng->next_off;
 		e = boundary_after(s, eng->chunk, eng->end);
@@ -295,7 +310,7 @@ extents_engine_reply(struct extents_req *r, uint64_t off,
 /*
  * After a short reply: [covered, end) becomes new IDLE slots right after
  * r, each about as long as what r's reply covered (the server's pace),
- * so the rest is asked in parallel too, as far as the cap allows.
+ * so the rest is asked in parallel too, as far as the hard cap allows.
  */
 static void
 split_rest(struct extents_engine *eng, struct extents_req *r)
@@ -309,7 +324,8 @@ split_rest(struct extents_engine *eng, struct extents_req *r)
 	    (uint64_t)EXTENTS_MIN_PIECE));
 	if (piece > eng->max_len)
 		piece = eng->max_len;
-	room = eng->nslots < eng->cap ? eng->cap - eng->nslots : 0;
+	room = eng->nslots < eng->hard_cap ? eng->hard_cap - eng->nslots : 0;
+	room = MIN(room, (size_t)eng->window);
 	r->end = r->covered;
 	while (pos < end) {
 		uint64_t e = end;
@@ -321,6 +337,25 @@ split_rest(struct extents_engine *eng, struct extents_req *r)
 		slot_insert(eng, ++i, slot_new(eng, pos, e));
 		pos = e;
 	}
+}
+
+/*
+ * New ranges are sized so that a window of replies holds about
+ * EXTENTS_BUDGET pieces at the density r's reply showed: a dense map is
+ * asked in small pieces (memory stays flat however many extents there
+ * are), a sparse one in large pieces (few requests).
+ */
+static void
+size_chunk(struct extents_engine *eng, const struct extents_req *r)
+{
+	uint64_t per_piece = (r->covered - r->off) / MAX(r->n, (size_t)1);
+	uint64_t want = per_piece * (EXTENTS_BUDGET / eng->window + 1);
+
+	eng->chunk = pow2_at_least(MAX(MAX(want, eng->align),
+	    (uint64_t)EXTENTS_MIN_PIECE));
+	if (eng->chunk > eng->max_len)
+		eng->chunk = eng->max_len;
+	eng->sized = true;
 }
 
 void
@@ -337,6 +372,7 @@ extents_engine_done(struct extents_req *r, int err)
 	if (err != 0) {
 		r->state = SLOT_DONE;
 		if (eng->errors_as_data) {
+			eng->buffered -= r->n;
 			r->n = 0;
 			r->covered = r->off;
 			slot_append(r, r->end - r->off, 0);
@@ -345,6 +381,7 @@ extents_engine_done(struct extents_req *r, int err)
 			r->err = err;
 		return;
 	}
+	size_chunk(eng, r);
 	if (r->covered < r->end) {
 		split_rest(eng, r);
 		/* r was cut to what was covered; it is complete now. */
