@@ -33,10 +33,10 @@
 #include "size.h"
 #include "blkhash.h"
 
-#define JOB_BYTES	(1024 * 1024)	/* work unit: enough to amortise a wakeup */
-#define COPY_LIMIT	(64 * 1024 * 1024) /* blkhash_update copies in flight */
+#define JOB_BYTES	(1024 * 1024)	/* amortises a wakeup */
+#define COPY_LIMIT	(64 * 1024 * 1024) /* blkhash_update copies queued */
 #define ZERO_BATCH	128		/* zero digests per outer update */
-#define INLINE_MAX	(16 * 1024)	/* smaller blocks: cheaper than a handoff */
+#define INLINE_MAX	(16 * 1024)	/* hashed by the caller */
 #define MAX_THREADS	8
 #define REASON_MAX	160
 
@@ -71,7 +71,7 @@ struct job {
 	uint64_t block;
 	uint64_t count;
 	const unsigned char *data;
-	unsigned char *owned;	/* freed after hashing (a copy or a partial) */
+	unsigned char *owned;	/* freed after hashing (copy, partial) */
 	size_t copied;		/* bytes counted against COPY_LIMIT */
 	struct piece *piece;	/* unreferenced after hashing, or NULL */
 };
@@ -80,7 +80,7 @@ struct job {
 struct run {
 	uint64_t block;
 	uint64_t count;
-	unsigned char *digests;	/* count digests; NULL: all zero blocks */
+	unsigned char *digests;	/* count digests; NULL: zero blocks */
 };
 
 /* Bytes [lo, hi) of a block. */
@@ -113,7 +113,7 @@ struct blkhash {
 	pthread_cond_t idle;	/* from workers: a job finished */
 	struct job *head, *tail;
 	size_t pending;		/* jobs queued or being hashed */
-	size_t copied;		/* bytes of blkhash_update copies in jobs */
+	size_t copied;		/* bytes of blkhash_update copies */
 	bool stop;
 
 	gnutls_hash_hd_t outer;
@@ -339,7 +339,8 @@ fold(struct blkhash *h)
 			continue;
 		}
 		if (r.digests != NULL)
-			rc = gnutls_hash(h->outer, r.digests, r.count * h->dlen);
+			rc = gnutls_hash(h->outer, r.digests,
+			    r.count * h->dlen);
 		else
 			rc = fold_zeroes(h, r.count);
 		if (rc < 0)
@@ -706,6 +707,8 @@ add_partial(struct blkhash *h, uint64_t block, uint32_t inner,
 out:
 	rc = h->failed ? -1 : 0;
 	pthread_mutex_unlock(&h->lock);
+	if (rc == -1)
+		errno = EINVAL;
 	return rc;
 oom:
 	fail(h, "out of memory");

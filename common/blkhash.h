@@ -32,7 +32,7 @@
 #define BLKHASH_DEFAULT_BLOCK	(64 * 1024)
 #define BLKHASH_MAX_BLOCK	(1024 * 1024 * 1024)	/* 1 GiB */
 #define BLKHASH_MAX_DIGEST	64			/* sha512 */
-#define BLKHASH_HEX_MAX		(2 * BLKHASH_MAX_DIGEST + 1)	/* with NUL */
+#define BLKHASH_HEX_MAX		(2 * BLKHASH_MAX_DIGEST + 1) /* + NUL */
 #define BLKHASH_NAMES		"md5, sha1, sha224, sha256, sha384, sha512"
 
 /* What --blkhash=ALG/SIZE selects; plain data, copy it freely. */
