@@ -256,8 +256,6 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 	    EP_ALLOW(EP_ARG_NULL), "destination");
 	if (i < nargs)
 		cli_usage_error("unexpected argument '%s'", args[i]);
-	if (o->src.kind == EP_ARG_STDIO && o->dst.kind == EP_ARG_STDIO)
-		cli_usage_error("source and destination cannot both be '-'");
 }
 
 /*
@@ -270,12 +268,12 @@ check_compatible(const struct endpoint *src, const struct endpoint *dst,
     const struct copy_opts *o UNUSED)
 {
 	if (dst->read_only)
-		errx(EXIT_FAILURE, "%s: destination is read-only", dst->name);
+		errx(EXIT_FAILURE, "destination: %s: read-only", dst->name);
 	if (src->size >= 0 && dst->size >= 0 && !dst->is_stream &&
 	    dst->size < src->size)
-		errx(EXIT_FAILURE, "%s: destination size %" PRId64 " is "
-		    "smaller than source size %" PRId64, dst->name, dst->size,
-		    src->size);
+		errx(EXIT_FAILURE, "destination: %s: size %" PRId64 " is "
+		    "smaller than the source's %" PRId64 " and would lose data",
+		    dst->name, dst->size, src->size);
 }
 
 static uint64_t
