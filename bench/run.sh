@@ -1,0 +1,484 @@
+#!/bin/bash
+# shellcheck disable=SC2016  # row commands expand later, under bash -c
+# make bench: every nbd-utils tool against what a user would run instead,
+# side by side in one run.  Each scenario starts its own nbdkit servers on
+# Unix sockets, runs every tool in turn (alternating, a warm-up round and
+# then REPS timed rounds), checks every result against a reference that
+# none of the measured tools computed, and hands the records to
+# report.py, which prints the table and writes bench/results.json.
+#
+#   NBDU_BUILD=DIR [QUICK=1] [BENCH_ONLY=REGEX] bench/run.sh
+#
+# Exit status: 1 when any result was wrong, whatever the times were.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${NBDU_BUILD:?NBDU_BUILD must name the build directory}
+only=${BENCH_ONLY:-.}
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+
+KiB=1024 MiB=$((1024 * 1024)) GiB=$((1024 * 1024 * 1024))
+if [ -n "${QUICK:-}" ]; then
+	warm=0 reps=2 scale=16
+else
+	warm=1 reps=5 scale=1
+fi
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nbdu-bench.XXXXXX") || die "mktemp failed"
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+records=$tmp/records
+: >"$records"
+bench=$tmp/nbdu-bench
+# shellcheck disable=SC2046  # pkg-config prints several words on purpose
+cc -O2 -std=gnu11 -Wall -Wextra -o "$bench" "$here/nbdu-bench.c" \
+	$(pkg-config --cflags --libs libnbd) || die "cannot build nbdu-bench"
+
+# ---------------------------------------------------------------- servers
+
+# serve VAR NBDKIT-ARGS...: nbdkit on a Unix socket; sets VAR to its URI
+# and VAR_pid to its pid.  Stopped with unserve, or at exit.  nbdkit
+# stays in the foreground as our child, so unserve can wait for it:
+# a daemon would be reaped by init, which here takes seconds.
+serve() {
+	local var=$1 sock=$tmp/$1.sock pidf=$tmp/$1.pid i p
+	shift
+	rm -f "$sock" "$pidf"
+	nbdkit -f -U "$sock" -P "$pidf" "$@" </dev/null &
+	p=$!
+	pids+=("$p")
+	for ((i = 0; i < 200; i++)); do
+		[ -s "$pidf" ] && break
+		kill -0 "$p" 2>/dev/null || die "nbdkit $* failed to start"
+		sleep 0.02
+	done
+	[ -s "$pidf" ] || die "nbdkit $* wrote no pid file"
+	printf -v "$var" 'nbd+unix:///?socket=%s' "$sock"
+	printf -v "${var}_pid" '%s' "$p"
+}
+
+unserve() {
+	local var=${1}_pid p i
+	p=${!var}
+	unset "$var"
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	for i in "${!pids[@]}"; do
+		[ "${pids[i]}" = "$p" ] && unset 'pids[i]'
+	done
+}
+
+# CPU seconds used so far by the scenario's servers (pids in $srv).
+srv=()
+tck=$(getconf CLK_TCK)
+srv_cpu() {
+	local p t=0 f
+	for p in "${srv[@]}"; do
+		# Fields 14 and 15 of /proc/PID/stat (after the ")" of the
+		# command name): user and system ticks of all threads.
+		f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		# shellcheck disable=SC2086  # split the fields on purpose
+		set -- $f
+		t=$((t + ${12} + ${13}))
+	done
+	echo "$t"
+}
+
+# ---------------------------------------------------------------- scenarios
+
+# scenario ID DESCRIPTION BYTES: start declaring one; rows follow with
+# ours/theirs/ceiling, then measure runs them.  BYTES (0: none) gives the
+# rate column.  Hooks a scenario may set: prep (before each run), check
+# (after each run: prints what is wrong, returns 1), timeout (seconds).
+sc=
+tools=() roles=() cmds=()
+scenario() {
+	sc=$1
+	tools=() roles=() cmds=()
+	prep=: check=check_exit timeout=120 srv=() nwarm=$warm nrep=$reps
+	printf 'S\t%s\t%s\t%s\n' "$1" "$2" "$3" >>"$records"
+}
+
+wanted() { [[ $1 =~ $only ]]; }
+
+# row ROLE NEED TOOL CMD: NEED is the program that must exist.  CMD is
+# run by bash -c with the scenario's variables in the environment.
+row() {
+	local role=$1 need=$2 tool=$3 cmd=$4 note=
+	if [[ $need == */* ]] && [ ! -x "$need" ]; then
+		note="skipped (${need##*/} not built)" role=skipped
+	elif [[ $need != */* ]] && ! command -v "$need" >/dev/null; then
+		note="skipped ($need not installed)" role=skipped
+	fi
+	printf 'R\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$tool" "$role" "$cmd" "$note" >>"$records"
+	[ "$role" = skipped ] && { echo "bench: $sc: $tool: $note" >&2; return; }
+	tools+=("$tool") roles+=("$role") cmds+=("$cmd")
+}
+ours() { row ours "$build/nbd-$1" "nbd-$1" "$2"; }
+theirs() { row theirs "$@"; }
+ceiling() { row ceiling "$@"; }
+
+check_exit() { :; }
+
+# measure: alternate the rows for warm-up + reps rounds.
+measure() {
+	local rep i res st wall u s rss c0 c1 verdict err out=$tmp/out
+	local -a dead=()
+	local t0=$SECONDS
+	for ((rep = -nwarm; rep < nrep; rep++)); do
+		for i in "${!tools[@]}"; do
+			[ -n "${dead[i]:-}" ] && continue
+			TOOL=${tools[i]}
+			export TOOL
+			$prep
+			c0=$(srv_cpu)
+			res=$("$bench" run -o "$out" -t "$timeout" -- bash -c "${cmds[i]}" 2>"$tmp/err")
+			c1=$(srv_cpu)
+			read -r st wall u s rss <<<"$res"
+			if [ "$st" = timeout ]; then
+				verdict=timeout dead[i]=1
+			elif [ "$st" != 0 ]; then
+				err=$(grep -m1 . "$tmp/err")
+				verdict="FAILED: exit $st${err:+: $err}"
+			elif err=$($check "$out"); then
+				verdict=ok
+			else
+				verdict="FAILED: ${err:-wrong result}"
+			fi
+			[ "$verdict" = ok ] || dead[i]=1
+			printf 'X\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$sc" "${tools[i]}" "$rep" \
+				"$wall" "$(awk -v a="$u" -v b="$s" 'BEGIN { print a + b }')" "$rss" \
+				"$(awk -v a="$c0" -v b="$c1" -v t="$tck" 'BEGIN { print (b - a) / t }')" \
+				"$verdict" >>"$records"
+			printf 'bench: %-18s %-28s %2d  %8.3f s  %s\n' "$sc" "${tools[i]}" "$rep" "$wall" "$verdict" >&2
+		done
+	done
+	echo "bench: $sc took $((SECONDS - t0)) s" >&2
+}
+
+# The references: computed once per source, by code that is neither ours
+# nor a competitor's (nbdu-bench's own reader, Python's hashlib).
+want_sum() {
+	[ "$(cat "$1")" = "$ref" ] || { echo "content differs: $(cat "$1"), expected $ref"; return 1; }
+}
+check_file_sum() {
+	local got
+	got=$("$bench" sum "$dst_file") || return 1
+	[ "$got" = "$ref" ] || { echo "$dst_file: sum $got, expected $ref"; return 1; }
+}
+check_nbd_sum() {
+	local got
+	got=$("$bench" nbdsum "$DST") || return 1
+	[ "$got" = "$ref" ] || { echo "destination: sum $got, expected $ref"; return 1; }
+}
+fresh_memory() {
+	[ -n "${DST_pid:-}" ] && unserve DST
+	serve DST memory "$size"
+	srv=(${SRC_pid:+"$SRC_pid"} "$DST_pid")
+}
+fresh_file() { rm -f "$dst_file"; }
+
+export TOOL SRC DST
+copy=$build/nbd-copy statmap=$build/nbd-stat-map dump=$build/nbd-dump
+export copy statmap dump bench
+
+# ---- copy
+size=$((4 * GiB / scale))
+if wanted copy-dense-null || wanted ceiling-server; then
+	serve SRC pattern "$size"
+fi
+if wanted copy-dense-null; then
+	scenario copy-dense-null "dense $((size / MiB)) MiB pattern export to null:" "$size"
+	srv=("$SRC_pid")
+	ours copy '"$copy" "$SRC" null:'
+	theirs nbdcopy nbdcopy 'nbdcopy "$SRC" null:'
+	theirs qemu-img "qemu-img convert" "qemu-img convert -n -f raw \"\$SRC\" --target-image-opts driver=null-co,size=$size"
+	measure
+fi
+if wanted ceiling-server; then
+	scenario ceiling-server "best client against the same $((size / MiB)) MiB pattern server" "$size"
+	srv=("$SRC_pid")
+	ceiling nbdcopy "nbdcopy -C4 4M requests" 'nbdcopy -C 4 --request-size=4194304 -R 16 "$SRC" null:'
+	ceiling nbdcopy "nbdcopy -C1 4M requests" 'nbdcopy -C 1 --request-size=4194304 -R 16 "$SRC" null:'
+	ceiling qemu-img "qemu-img convert -W -m16" "qemu-img convert -W -m 16 -n -f raw \"\$SRC\" --target-image-opts driver=null-co,size=$size"
+	measure
+fi
+[ -n "${SRC_pid:-}" ] && unserve SRC
+
+size=$((2 * GiB / scale))
+ref=$("$bench" pattern "$size" | "$bench" sum -)
+if wanted copy-dense-file; then
+	serve SRC pattern "$size"
+	scenario copy-dense-file "dense $((size / MiB)) MiB pattern export to a new local file" "$size"
+	srv=("$SRC_pid") dst_file=$tmp/dst.img prep=fresh_file check=check_file_sum
+	export dst_file
+	ours copy '"$copy" "$SRC" "$dst_file"'
+	theirs nbdcopy nbdcopy 'nbdcopy "$SRC" "$dst_file"'
+	theirs qemu-img "qemu-img convert" 'qemu-img convert -f raw -O raw "$SRC" "$dst_file"'
+	measure
+	rm -f "$dst_file"
+	unserve SRC
+fi
+
+if wanted copy-nbd-nbd; then
+	serve SRC pattern "$size"
+	scenario copy-nbd-nbd "dense $((size / MiB)) MiB pattern export to a fresh nbdkit memory export" "$size"
+	srv=("$SRC_pid") prep=fresh_memory check=check_nbd_sum
+	ours copy '"$copy" "$SRC" "$DST"'
+	theirs nbdcopy nbdcopy 'nbdcopy "$SRC" "$DST"'
+	theirs qemu-img "qemu-img convert" 'qemu-img convert -n -f raw -O raw "$SRC" "$DST"'
+	measure
+	unserve DST
+	unserve SRC
+fi
+
+if wanted copy-file-nbd; then
+	# Half data, half holes, made once by a reader that is no contestant.
+	src_file=$tmp/half.img
+	serve GEN sparse-random "$size" percent=50 seed=4 runlength=8388608
+	"$bench" cat "$GEN" |
+		dd of="$src_file" bs=64K iflag=fullblock conv=sparse status=none || die "cannot write $src_file"
+	unserve GEN
+	ref=$("$bench" sum "$src_file")
+	export src_file
+	scenario copy-file-nbd "$((size / MiB)) MiB half-sparse local file to a fresh nbdkit memory export" "$size"
+	prep=fresh_memory check=check_nbd_sum
+	ours copy '"$copy" "$src_file" "$DST"'
+	theirs nbdcopy nbdcopy 'nbdcopy "$src_file" "$DST"'
+	theirs qemu-img "qemu-img convert" 'qemu-img convert -n -f raw -O raw "$src_file" "$DST"'
+	measure
+	unserve DST
+	rm -f "$src_file"
+fi
+
+if wanted copy-stream; then
+	ref=$("$bench" pattern "$size" | "$bench" sum -)
+	serve SRC pattern "$size"
+	scenario copy-stream "dense $((size / MiB)) MiB pattern export streamed to stdout (a pipe)" "$size"
+	srv=("$SRC_pid") check=want_sum
+	ours copy '"$copy" "$SRC" - | "$bench" sum -'
+	theirs nbdcopy nbdcopy 'nbdcopy "$SRC" - | "$bench" sum -'
+	measure
+	unserve SRC
+fi
+
+size=$((64 * GiB / scale))
+if wanted copy-sparse; then
+	serve SRC sparse-random "$size" percent=3 seed=1
+	ref=$("$bench" nbdsum "$SRC")
+	scenario copy-sparse-null "sparse-random $((size / GiB)) GiB (3% data) to null:" "$size"
+	srv=("$SRC_pid")
+	ours copy '"$copy" "$SRC" null:'
+	theirs nbdcopy nbdcopy 'nbdcopy "$SRC" null:'
+	theirs qemu-img "qemu-img convert" "qemu-img convert -n -f raw \"\$SRC\" --target-image-opts driver=null-co,size=$size"
+	measure
+	scenario copy-sparse-memory "sparse-random $((size / GiB)) GiB (3% data) to a fresh nbdkit memory export" "$size"
+	srv=("$SRC_pid") prep=fresh_memory check=check_nbd_sum
+	ours copy '"$copy" "$SRC" "$DST"'
+	theirs nbdcopy nbdcopy 'nbdcopy "$SRC" "$DST"'
+	theirs qemu-img "qemu-img convert" 'qemu-img convert -n -f raw -O raw "$SRC" "$DST"'
+	measure
+	unserve DST
+	unserve SRC
+fi
+
+size=$((1 * GiB / scale))
+if wanted copy-delay; then
+	serve SRC --filter=delay pattern "$size" delay-read=10ms
+	scenario copy-delay-null "$((size / MiB)) MiB pattern behind delay-read=10ms to null:" "$size"
+	srv=("$SRC_pid")
+	ours copy '"$copy" "$SRC" null:'
+	theirs nbdcopy nbdcopy 'nbdcopy "$SRC" null:'
+	theirs nbdcopy "nbdcopy 4M requests" 'nbdcopy --request-size=4194304 "$SRC" null:'
+	theirs qemu-img "qemu-img convert" "qemu-img convert -n -f raw \"\$SRC\" --target-image-opts driver=null-co,size=$size"
+	measure
+	unserve SRC
+fi
+
+# ---- map
+# frag.py: alternating 64 KiB data and hole runs, 2 extents per reply.
+run=$((64 * KiB))
+map_ref=$tmp/map.ref
+check_map() {
+	case $TOOL in
+	nbd-stat-map)
+		if [ -s "$map_ref" ]; then
+			cmp -s "$1" "$map_ref" || { echo "output differs from nbdinfo --map"; return 1; }
+		else
+			"$py" "$here/check.py" map-nbdinfo "$1" "$map_size" "$run"
+		fi ;;
+	nbdinfo*) "$py" "$here/check.py" map-nbdinfo "$1" "$map_size" "$run" ;;
+	qemu-img*) "$py" "$here/check.py" map-qemu "$1" "$map_size" "$run" ;;
+	esac
+}
+map_rows() {
+	check=check_map
+	ours stat-map '"$statmap" "$SRC"'
+	theirs nbdinfo "nbdinfo --map" 'nbdinfo --map "$SRC"'
+	theirs qemu-img "qemu-img map" 'qemu-img map --output=json -f raw "$SRC"'
+}
+# Exact nbdinfo output to hold ours to, itself checked first.
+map_reference() {
+	rm -f "$map_ref"
+	if command -v nbdinfo >/dev/null; then
+		nbdinfo --map "$SRC" >"$map_ref" || die "nbdinfo --map failed"
+		"$py" "$here/check.py" map-nbdinfo "$map_ref" "$map_size" "$run" >/dev/null ||
+			die "nbdinfo --map gives a wrong reference map"
+	fi
+}
+# Slow competitors (qemu-img map asks once per extent: 10 ms each)
+# get 3 rounds and no warm-up in the full run.
+map_size=$((64 * MiB / (scale > 1 ? 4 : 1)))
+for delay in 0 10ms; do
+	id=map-small
+	[ "$delay" = 0 ] || id=map-delay
+	wanted "$id" || continue
+	serve SRC --filter=delay python "$here/frag.py" size="$map_size" run="$run" per=2 delay-extents="$delay"
+	[ "$delay" = 0 ] && map_reference
+	scenario "$id" "map of $((map_size / run)) extents, 2 per reply, delay-extents=$delay" 0
+	srv=("$SRC_pid")
+	map_rows
+	[ "$delay" = 0 ] || nwarm=0 nrep=$((reps < 3 ? reps : 3))
+	measure
+	unserve SRC
+done
+map_size=$((6400 * MiB / scale))
+if wanted map-large; then
+	serve SRC python "$here/frag.py" size="$map_size" run="$run" per=2
+	map_reference
+	scenario map-large "map of $((map_size / run)) extents, 2 per reply" 0
+	srv=("$SRC_pid") nrep=$((reps < 3 ? reps : 3))
+	map_rows
+	measure
+	unserve SRC
+fi
+rm -f "$map_ref"
+
+# ---- dump
+dump_ref=$tmp/dump.ref
+check_dump() {
+	case $TOOL in
+	nbddump) "$py" "$here/check.py" dump "$1" "$dump_ref" ;;
+	*) cmp -s "$1" "$dump_ref" || { echo "output differs from hexdump -C"; return 1; } ;;
+	esac
+}
+dump_rows() {
+	check=check_dump
+	ours dump '"$dump" "$SRC"'
+	theirs nbddump nbddump 'nbddump "$SRC"'
+	theirs hexdump "nbdcopy | hexdump -C" 'nbdcopy "$SRC" - | hexdump -C'
+	theirs hexdump "hexdump -C local file" 'hexdump -C "$src_file"'
+}
+if wanted dump-sparse; then
+	# 1 TiB of hole with 4 KiB of random data at the end.  What
+	# hexdump -C prints for it: one zero line, "*", then the block.
+	src_file=$tmp/tera.img
+	export src_file
+	truncate -s 1T "$src_file" || die "cannot make a 1 TiB sparse file here"
+	head -c 4096 /dev/urandom | dd of="$src_file" bs=4096 seek=$(((1 << 40) / 4096 - 1)) conv=notrunc status=none
+	{
+		hexdump -C -n 16 /dev/zero | head -1
+		echo '*'
+		hexdump -C -s $(((1 << 40) - 4096)) "$src_file"
+	} >"$dump_ref"
+	serve SRC file "$src_file"
+	scenario dump-sparse "1 TiB export holding one 4 KiB data block" 0
+	srv=("$SRC_pid")
+	dump_rows
+	timeout=$((16 / scale + 2))
+	measure
+	unserve SRC
+	rm -f "$src_file"
+fi
+if wanted dump-dense; then
+	size=$((32 * MiB / scale))
+	src_file=$tmp/random.img
+	head -c "$size" /dev/urandom >"$src_file"
+	hexdump -C "$src_file" >"$dump_ref"
+	serve SRC file "$src_file"
+	scenario dump-dense "$((size / MiB)) MiB of random data" "$size"
+	srv=("$SRC_pid") nrep=$((reps < 3 ? reps : 3))
+	dump_rows
+	measure
+	unserve SRC
+	rm -f "$src_file"
+fi
+rm -f "$dump_ref"
+
+# ---- checksum
+check_hash() {
+	local got
+	got=$(cut -d' ' -f1 "$1")
+	case $TOOL in
+	*sha256sum*) [ "$got" = "${hashes% *}" ] || { echo "sha256 $got, expected ${hashes% *}"; return 1; } ;;
+	*null:) [ ! -s "$1" ] || { echo "unexpected output"; return 1; } ;;
+	*) [ "$got" = "${hashes#* }" ] || { echo "blkhash $got, expected ${hashes#* }"; return 1; } ;;
+	esac
+}
+nbdcopy_blkhash=
+nbdcopy --help 2>&1 | grep -q -- --blkhash && nbdcopy_blkhash=1
+# Until nbd-copy has --blkhash, its row is skipped rather than failed.
+copy_blkhash=
+[ -x "$copy" ] && "$copy" --help 2>&1 | grep -q -- --blkhash && copy_blkhash=1
+hash_rows() {
+	check=check_hash nrep=$((reps < 3 ? reps : 3))
+	if [ -n "$copy_blkhash" ] || [ ! -x "$copy" ]; then
+		ours copy '"$copy" "$SRC" null: --blkhash'
+	else
+		printf 'R\t%s\tnbd-copy\tskipped\t\tskipped (nbd-copy has no --blkhash yet)\n' "$sc" >>"$records"
+	fi
+	if [ -n "$nbdcopy_blkhash" ]; then
+		theirs nbdcopy "nbdcopy --blkhash" 'nbdcopy "$SRC" null: --blkhash'
+	fi
+	theirs sha256sum "nbdcopy | sha256sum" 'nbdcopy "$SRC" - | sha256sum'
+}
+if wanted checksum-sparse; then
+	size=$((2 * GiB / scale))
+	serve SRC sparse-random "$size" percent=10 seed=7
+	hashes=$("$bench" cat "$SRC" | "$py" "$here/check.py" hashes) || die "cannot hash the source"
+	scenario checksum-sparse "blkhash of sparse-random $((size / MiB)) MiB (10% data)" "$size"
+	srv=("$SRC_pid")
+	hash_rows
+	measure
+	unserve SRC
+fi
+if wanted checksum-dense; then
+	size=$((2 * GiB / scale))
+	serve SRC pattern "$size"
+	hashes=$("$bench" pattern "$size" | "$py" "$here/check.py" hashes) || die "cannot hash the pattern"
+	scenario checksum-dense "blkhash of a dense $((size / MiB)) MiB pattern export (vs the copy without it)" "$size"
+	srv=("$SRC_pid")
+	hash_rows
+	row theirs "$copy" "nbd-copy to null:" '"$copy" "$SRC" null:'
+	measure
+	unserve SRC
+fi
+
+# ---- ceilings of this machine
+if wanted ceiling-machine; then
+	size=$((8 * GiB / scale))
+	scenario ceiling-socket "raw AF_UNIX stream socket, 256 KiB writes" "$size"
+	ceiling cc "socket pair" "\"\$bench\" sockbw $size"
+	measure
+	size=$((2 * GiB / scale))
+	scenario ceiling-pipe "pipe, 256 KiB writes (what a stream to stdout can reach)" "$size"
+	ceiling cc "pipe" "\"\$bench\" pipebw $size"
+	measure
+	size=$((16 * GiB / scale))
+	scenario ceiling-memory "memcpy between two 64 MiB buffers" "$size"
+	ceiling cc "memcpy" "\"\$bench\" membw $size"
+	measure
+fi
+
+machine="$(nproc) cores, $(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //'), $(date -u +%Y-%m-%d)${QUICK:+, QUICK=1}"
+"$py" "$here/report.py" "$records" "$here/results.json" "$machine"
