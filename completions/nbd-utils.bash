@@ -25,7 +25,7 @@ _nbd_utils_options() {
 		;;
 	nbd-stat-map)
 		# BEGIN nbd-stat-map options
-		echo "--help --usage --version --verbose --color --no-color"
+		echo "--help --usage --version --verbose --color --no-color --json --length --map --offset --picture --totals"
 		# END nbd-stat-map options
 		;;
 	esac
@@ -35,6 +35,7 @@ _nbd_utils_options() {
 _nbd_utils_values() {
 	case $1:$2 in
 	# BEGIN values
+	nbd-stat-map:--map) echo "base:allocation qemu:allocation-depth qemu:dirty-bitmap:" ;;
 	# END values
 	*) return 1 ;;
 	esac
