@@ -552,6 +552,7 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 		ep_close(ws[i].src);
 	}
 	free(ws);
+	cli_check_interrupted();
 	if (sh.failed)
 		report(&sh);
 }
