@@ -10,7 +10,10 @@ _nbd_utils_options() {
 	case $1 in
 	nbd-copy)
 		# BEGIN nbd-copy options
-		echo "--help --usage --version --verbose"
+		echo "--allocated --connections --destination-is-zero --flush" \
+			"--no-extents --progress --queue-size --request-size" \
+			"--requests --sparse --synchronous --target-is-zero" \
+			"--threads --help --usage --version --verbose"
 		# END nbd-copy options
 		;;
 	nbd-dump)
