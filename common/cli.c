@@ -21,7 +21,12 @@ volatile sig_atomic_t cli_interrupted;
 /* The tool's own table, for --long-options; set by cli_context(). */
 static const struct poptOption *top_table;
 
-enum { OPT_VERSION = 1, OPT_LONG_OPTIONS, OPT_SHORT_OPTIONS };
+/*
+ * The callback sees every option of its table, -v too, whose
+ * POPT_ARG_VAL val is 1: keep these clear of small numbers, or "-v"
+ * would print the version.
+ */
+enum { OPT_VERSION = 0x1000, OPT_LONG_OPTIONS, OPT_SHORT_OPTIONS };
 
 static void common_callback(poptContext, enum poptCallbackReason,
     const struct poptOption *, const char *, void *);

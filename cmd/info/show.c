@@ -160,8 +160,9 @@ print_text(struct info_out *out, const struct export_info *e)
 	color_on(out, ANSI_BOLD);
 	fputs("export=", fp);
 	json_str(fp, e->name, strlen(e->name));	/* quoted and escaped */
-	fputs(":\n", fp);
+	fputc(':', fp);
 	color_off(out);
+	fputc('\n', fp);
 	if (e->desc != NULL && e->desc[0] != '\0') {
 		fputs("\tdescription: ", fp);
 		put_text(fp, e->desc);
