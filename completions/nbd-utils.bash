@@ -18,7 +18,7 @@ _nbd_utils_options() {
 		;;
 	nbd-dump)
 		# BEGIN nbd-dump options
-		echo "--help --usage --version --verbose --color --no-color"
+		echo "--help --usage --version --verbose --color --no-color --length --limit --offset --skip"
 		# END nbd-dump options
 		;;
 	nbd-info)

@@ -2,7 +2,7 @@
 # nbd-dump and holes: zero extents are printed as the lines (or the "*")
 # that zero bytes give, without being read; nbdkit's log filter shows
 # every request the server really got.
-# shellcheck disable=SC2030,SC2031
+# shellcheck disable=SC2030,SC2031,SC2154
 
 load helpers
 

@@ -2,7 +2,7 @@
 # nbd-dump against util-linux hexdump -C on the same bytes: whole
 # exports, unaligned ranges, the ends of exports, squashing across reads,
 # local files and stdin, colour, closed pipes and usage errors.
-# shellcheck disable=SC2030,SC2031
+# shellcheck disable=SC2030,SC2031,SC2154
 
 load helpers
 
@@ -198,10 +198,12 @@ fetch() {
 	tool nbd-dump - <in.img >got
 	cmp expected got
 	hexdump -C -s 4097 -n 5000 in.img >expected
+	# shellcheck disable=SC2002 # stdin must be a pipe, not a file
 	cat in.img | tool nbd-dump -s 4097 -n 5000 - >got
 	cmp expected got
 	# Past the end of the stream: only the end offset, as for a file.
 	hexdump -C -s 1M in.img >expected
+	# shellcheck disable=SC2002
 	cat in.img | tool nbd-dump -s 1M - >got
 	cmp expected got
 	: | tool nbd-dump - >got
@@ -231,7 +233,7 @@ fetch() {
 	script -qec "$NBDU_BUILD/nbd-dump $data" /dev/null >tty.out
 	grep -q $'\e\\[' tty.out
 	NO_COLOR=1 script -qec "$NBDU_BUILD/nbd-dump $data" /dev/null >tty.out
-	! grep -q $'\e\\[' tty.out
+	run ! grep -q $'\e\\[' tty.out
 }
 
 @test "dump: a closed pipe ends the dump quietly and at once" {
@@ -251,7 +253,7 @@ fetch() {
 	[ "${PIPESTATUS[0]}" -eq 141 ] || fail "status ${PIPESTATUS[0]}"
 	[ ! -s err ] || fail "stderr: $(cat err)"
 	[ -s cmd.pid ]
-	! kill -0 "$(cat cmd.pid)" 2>/dev/null
+	run ! kill -0 "$(cat cmd.pid)"
 }
 
 @test "dump: a failed write to stdout is an error" {
