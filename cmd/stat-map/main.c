@@ -144,9 +144,12 @@ parse_args(int argc, const char **argv)
 			break;
 		case OPT_MAP:
 			free(context);
-			context = arg != NULL && arg[0] != '\0' ? arg : NULL;
+			context = NULL;
+			if (arg != NULL && arg[0] != '\0') {
+				context = arg;
+				arg = NULL;
+			}
 			opts.context = context;
-			arg = NULL;
 			break;
 		case OPT_PICTURE:
 			opts.picture = 1;
