@@ -155,3 +155,30 @@ start_nbd_server() {
 	printf -v "$var" 'nbd+unix:///%s?socket=%s' "$name" "$sock"
 	printf -v "${var}_sock" '%s' "$sock"
 }
+
+# assert_json_subset EXPECTED ACTUAL: both are valid JSON documents and
+# every key and value of EXPECTED is in ACTUAL with the same value and
+# type (ACTUAL may have more keys; arrays must match element by element).
+# For comparing our --json with nbdinfo's, which allows added keys.
+assert_json_subset() {
+	python3 - "$1" "$2" <<'PY' || fail "JSON differs (expected ⊆ actual)"
+import json, sys
+exp, act = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def sub(e, a, path):
+    if type(e) is not type(a):
+        sys.exit(f"{path}: {e!r} vs {a!r}")
+    if isinstance(e, dict):
+        for k in e:
+            if k not in a:
+                sys.exit(f"{path}: missing key {k!r}")
+            sub(e[k], a[k], f"{path}.{k}")
+    elif isinstance(e, list):
+        if len(e) != len(a):
+            sys.exit(f"{path}: {len(e)} items vs {len(a)}")
+        for i, (x, y) in enumerate(zip(e, a)):
+            sub(x, y, f"{path}[{i}]")
+    elif e != a:
+        sys.exit(f"{path}: {e!r} vs {a!r}")
+sub(exp, act, "$")
+PY
+}
