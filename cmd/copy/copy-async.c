@@ -33,8 +33,17 @@
 
 #define CHUNK_SIZE	(128ULL << 20)	/* work unit when threads share */
 #define ZERO_MAX	(1ULL << 30)	/* one zeroing request, at most */
+/*
+ * Unless -R or --request-size say otherwise, a worker starts with a few
+ * large reads in flight: against a fast server that is as quick as many
+ * small ones, costs less CPU per byte, and the buffers stay in cache.
+ * If the first reads show a latency-bound source (remote, or a slow
+ * disk), requests grow and the depth goes up to -R, within --queue-size.
+ */
+#define FAST_REQUEST	(1u << 20)
+#define FAST_DEPTH	4u
 #define SLOW_NS		(2 * 1000000)	/* a read this slow: latency-bound */
-#define SLOW_REQUEST	(4 << 20)	/* request size when latency-bound */
+#define SLOW_REQUEST	(4 << 20)
 #define SAMPLES		8		/* reads timed before deciding */
 
 /* What every worker shares; the first failure wins. */
@@ -84,6 +93,7 @@ struct worker {
 	unsigned src_busy, dst_busy;	/* commands in flight per side */
 	uint64_t bytes;		/* buffer bytes held by reads */
 	size_t rs;		/* request size, may grow once */
+	unsigned depth;		/* reads in flight, may grow once */
 	unsigned samples;
 	int64_t min_lat;
 
@@ -217,10 +227,19 @@ sample_latency(struct worker *w, const struct op *rd)
 		w->min_lat = lat;
 	if (++w->samples < SAMPLES || w->min_lat < SLOW_NS)
 		return;
+	if (!o->requests_set)
+		w->depth = o->requests;
 	big = MIN((uint64_t)SLOW_REQUEST, o->queue_size / 4);
 	big = MIN((uint64_t)big, o->request_max);
-	if (!o->request_size_set && big > w->rs)
-		w->rs = big;
+	if (o->request_size_set || big <= w->rs)
+		return;
+	w->rs = big;
+	/* Smaller buffers on the free list would only be replaced later. */
+	for (struct op *op = w->free_ops; op != NULL; op = op->next) {
+		free(op->buf);
+		op->buf = NULL;
+		op->buf_size = 0;
+	}
 }
 
 static void
@@ -363,7 +382,7 @@ issue_one(struct worker *w)
 	}
 	/* Pieces end on request-size boundaries: aligned for the dst. */
 	len = MIN(w->seg_len, w->rs - off % w->rs);
-	if (w->src_busy >= o->requests || w->dst_busy >= o->requests ||
+	if (w->src_busy >= w->depth || w->dst_busy >= o->requests ||
 	    (w->bytes > 0 && w->bytes + len > o->queue_size))
 		return false;
 	rd = op_get(w, OP_READ, off, len);
@@ -528,7 +547,11 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 		struct worker *w = &ws[started];
 
 		w->sh = &sh;
-		w->rs = o->request_size;
+		w->rs = o->request_size_set ? o->request_size :
+		    MIN((uint64_t)MAX(o->request_size, FAST_REQUEST),
+		    o->request_max);
+		w->depth = o->requests_set ? o->requests :
+		    MIN(o->requests, FAST_DEPTH);
 		w->src = started == 0 ? src : ep_reopen(src);
 		w->dst = started == 0 ? dst : ep_reopen(dst);
 		if (w->src == NULL || w->dst == NULL) {

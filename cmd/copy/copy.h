@@ -40,6 +40,7 @@ struct copy_opts {
 	bool request_size_set;	/* given: never adapted to latency */
 	uint64_t request_max;	/* largest request both sides take */
 	unsigned requests;	/* -R: requests in flight per connection */
+	bool requests_set;	/* given: never adapted to latency */
 	uint64_t sparse;	/* -S: zero-run detection unit, 0 = off */
 	bool sparse_set;
 	int synchronous;	/* --synchronous */

@@ -224,6 +224,7 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 			break;
 		case OPT_REQUESTS:
 			o->requests = parse_count("--requests", arg, 1, 65536);
+			o->requests_set = true;
 			break;
 		case OPT_SPARSE:
 			o->sparse = size_parse_range_or_die("--sparse", arg, 0,
