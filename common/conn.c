@@ -72,8 +72,14 @@ request_contexts(struct nbd_handle *h, const struct conn_want *want)
 	return 0;
 }
 
+/*
+ * late_name: the caller's export name must replace a URI's, which
+ * nbd_connect_uri sets from the path, so the handle stops in
+ * negotiation for override_uri_export() to set it.
+ */
 static int
-setup_handle(struct nbd_handle *h, const struct conn_want *want)
+setup_handle(struct nbd_handle *h, const struct conn_want *want,
+    bool late_name)
 {
 	if (cli_opts.verbose && nbd_set_debug(h, true) == -1)
 		return -1;
@@ -83,11 +89,23 @@ setup_handle(struct nbd_handle *h, const struct conn_want *want)
 		return -1;
 	if (want->full_info && nbd_set_full_info(h, true) == -1)
 		return -1;
-	if (want->opt_mode && nbd_set_opt_mode(h, true) == -1)
+	if ((want->opt_mode || late_name) && nbd_set_opt_mode(h, true) == -1)
 		return -1;
 	if (want->export_name && nbd_set_export_name(h, want->export_name) == -1)
 		return -1;
 	return 0;
+}
+
+/* Sets want->export_name after nbd_connect_uri, then finishes the
+ * handshake unless the caller asked for opt mode. */
+static int
+override_uri_export(struct nbd_handle *h, const struct conn_want *want)
+{
+	if (nbd_aio_is_negotiating(h) != 1)
+		return 0;	/* oldstyle: the server has no names */
+	if (nbd_set_export_name(h, want->export_name) == -1)
+		return -1;
+	return want->opt_mode ? 0 : nbd_opt_go(h);
 }
 
 static int
@@ -146,6 +164,7 @@ record(struct conn *c, const struct conn_want *want)
 struct conn *
 conn_try_open(const struct ep_arg *arg, const struct conn_want *want)
 {
+	bool late_name = want->export_name != NULL && arg->kind == EP_ARG_URI;
 	struct conn *c;
 
 	c = calloc(1, sizeof(*c));
@@ -162,7 +181,9 @@ conn_try_open(const struct ep_arg *arg, const struct conn_want *want)
 	}
 	/* Registered before connecting so a "[ CMD ]" is reaped on any exit. */
 	register_conn(c);
-	if (setup_handle(c->h, want) == -1 || connect_handle(c->h, arg) != 0) {
+	if (setup_handle(c->h, want, late_name) == -1 ||
+	    connect_handle(c->h, arg) != 0 ||
+	    (late_name && override_uri_export(c->h, want) == -1)) {
 		const char *msg = nbd_get_error();
 
 		snprintf(last_error, sizeof(last_error), "%s",
