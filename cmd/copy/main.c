@@ -86,7 +86,7 @@ static struct poptOption options[] = {
 	POPT_TABLEEND
 };
 
-/* Kept reachable: the ep_args point into popt's argument vector. */
+/* Freed at the end of main: the ep_args point into popt's argv. */
 static poptContext pc;
 static const char **argv_renamed;
 
@@ -135,6 +135,10 @@ main(int argc, const char **argv)
 	ep_arg_free(&opts.dst);
 	ep_arg_free(&opts.src);
 	poptFreeContext(pc);
+	for (int i = 0; i < argc; i++)
+		if (argv_renamed[i] != argv[i])
+			free((char *)argv_renamed[i]);
+	free(argv_renamed);
 	return EXIT_SUCCESS;
 }
 
