@@ -23,7 +23,7 @@ _nbd_utils_options() {
 		;;
 	nbd-info)
 		# BEGIN nbd-info options
-		echo "--help --usage --version --verbose --color --no-color"
+		echo "--can --color --content --help --is --json --list --no-color --no-content --size --usage --verbose --version -L -V -v"
 		# END nbd-info options
 		;;
 	nbd-stat-map)
@@ -39,6 +39,8 @@ _nbd_utils_values() {
 	case $1:$2 in
 	# BEGIN values
 	nbd-stat-map:--map) echo "base:allocation qemu:allocation-depth qemu:dirty-bitmap:" ;;
+	nbd-info:--can) echo "block-status cache connect df fast-zero flush fua multi-conn read read-only rotational structured-reply tls trim write zero" ;;
+	nbd-info:--is) echo "read-only rotational tls" ;;
 	# END values
 	*) return 1 ;;
 	esac
