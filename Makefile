@@ -29,6 +29,7 @@ UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 tool_objs   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c))
 TOOL_LIBS  := $(TOOLS:%=$(BUILD)/lib%.a)
+MAIN_OBJ   := %/main.o
 BATS_JOBS  ?= 1
 
 all: $(BINS)
@@ -47,7 +48,7 @@ $(BUILD)/nbd-%: $$(call tool_objs,$$*) $(BUILD)/libcommon.a
 
 # Each tool's objects other than main.o form an archive, so unit tests can
 # link the pure parts (formatters, describers) without a main().
-$(BUILD)/lib%.a: $$(filter-out %/main.o,$$(call tool_objs,$$*)) $(BUILD)/empty.o
+$(BUILD)/lib%.a: $$(filter-out $$(MAIN_OBJ),$$(call tool_objs,$$*)) $(BUILD)/empty.o
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/empty.o:

@@ -16,7 +16,7 @@ tools() {
 	for t in $(tools); do
 		for o in $("$NBDU_BUILD/$t" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
 			case $o in --help|--usage|--version) continue ;; esac
-			grep -qE -- "(\\\\-|Fl )${o#--}([^a-z0-9-]|\$)" "$BATS_TEST_DIRNAME/../man/$t.1" ||
+			grep -qE -- "(-|Fl )${o#--}([^a-z0-9-]|\$)" "$BATS_TEST_DIRNAME/../man/$t.1" ||
 				missing="$missing $t:$o"
 		done
 	done
