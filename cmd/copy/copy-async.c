@@ -41,7 +41,8 @@
  * disk), requests grow and the depth goes up to -R, within --queue-size.
  */
 #define FAST_REQUEST	(1u << 20)
-#define FAST_DEPTH	4u
+#define FAST_DEPTH	4u		/* reading into null: */
+#define FAST_DEPTH_WRITE 8u		/* the loop also writes: more slack */
 #define SLOW_NS		(2 * 1000000)	/* a read this slow: latency-bound */
 #define SLOW_REQUEST	(4 << 20)
 #define SAMPLES		8		/* reads timed before deciding */
@@ -551,7 +552,8 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 		    MIN((uint64_t)MAX(o->request_size, FAST_REQUEST),
 		    o->request_max);
 		w->depth = o->requests_set ? o->requests :
-		    MIN(o->requests, FAST_DEPTH);
+		    MIN(o->requests, copy_dst_discards(dst) ? FAST_DEPTH :
+		    FAST_DEPTH_WRITE);
 		w->src = started == 0 ? src : ep_reopen(src);
 		w->dst = started == 0 ? dst : ep_reopen(dst);
 		if (w->src == NULL || w->dst == NULL) {
