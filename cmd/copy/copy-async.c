@@ -383,7 +383,7 @@ issue_one(struct worker *w)
 	}
 	/* Pieces end on request-size boundaries: aligned for the dst. */
 	len = MIN(w->seg_len, w->rs - off % w->rs);
-	if (w->src_busy >= w->depth || w->dst_busy >= o->requests ||
+	if (w->src_busy >= w->depth || w->dst_busy >= w->depth ||
 	    (w->bytes > 0 && w->bytes + len > o->queue_size))
 		return false;
 	rd = op_get(w, OP_READ, off, len);
