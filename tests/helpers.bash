@@ -182,3 +182,21 @@ def sub(e, a, path):
 sub(exp, act, "$")
 PY
 }
+
+# start_hostile VAR ARGS...: tests/hostile-server.py, an NBD server that
+# misbehaves as ARGS say (--read MODE, --extents MODE, --size N, ...),
+# on a Unix socket; VAR gets its nbd+unix URI (default export) and
+# VAR_sock its socket path.
+start_hostile() {
+	local var=$1 sock pidf
+	shift
+	sock=$BATS_TEST_TMPDIR/$var.sock
+	pidf=$BATS_TEST_TMPDIR/$var.pid
+	rm -f "$sock" "$pidf"
+	python3 "$BATS_TEST_DIRNAME/hostile-server.py" --socket "$sock" \
+		--pidfile "$pidf" "$@" </dev/null >/dev/null 2>&1 3>&- &
+	_record_pid "$!"
+	_wait_file "$pidf" || return 1
+	printf -v "$var" 'nbd+unix:///?socket=%s' "$sock"
+	printf -v "${var}_sock" '%s' "$sock"
+}
