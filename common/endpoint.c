@@ -5,6 +5,7 @@
  * error codes into one-line messages naming side, object and offset.
  */
 #include <err.h>
+#include <poll.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -199,6 +200,45 @@ ep_poll(struct endpoint *ep)
 {
 	if (ep->ops->poll != NULL)
 		ep->ops->poll(ep);
+}
+
+int
+ep_try_poll(struct endpoint *const *eps, size_t n, int timeout_ms,
+    struct endpoint **failed)
+{
+	struct pollfd pfd[8];
+	struct endpoint *who[8];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < 8; i++) {
+		short events = 0;
+		int fd;
+
+		if (eps[i] == NULL || eps[i]->ops->poll_fd == NULL ||
+		    ep_in_flight(eps[i]) == 0)
+			continue;
+		fd = eps[i]->ops->poll_fd(eps[i], &events);
+		if (fd == -1)
+			continue;
+		pfd[k] = (struct pollfd){ .fd = fd, .events = events };
+		who[k++] = eps[i];
+	}
+	if (k == 0)
+		return 0;
+	if (poll(pfd, k, timeout_ms) == -1)
+		return errno == EINTR ? 0 : errno;
+	for (size_t i = 0; i < k; i++) {
+		int e;
+
+		if (pfd[i].revents == 0)
+			continue;
+		e = who[i]->ops->poll_notify(who[i], pfd[i].revents);
+		if (e != 0) {
+			*failed = who[i];
+			return e;
+		}
+	}
+	return 0;
 }
 
 unsigned

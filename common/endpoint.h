@@ -73,6 +73,13 @@ struct endpoint_ops {
 	/* Blocks until a command in flight completes (or a signal came). */
 	void (*poll)(struct endpoint *);
 	unsigned (*in_flight)(struct endpoint *);
+	/*
+	 * For ep_try_poll(): the fd to wait on and the poll(2) events it
+	 * needs (-1 if none), and the hook to run when it is ready (0 or an
+	 * errno value: the connection is dead, its commands failed).
+	 */
+	int (*poll_fd)(struct endpoint *, short *events);
+	int (*poll_notify)(struct endpoint *, short revents);
 
 	/*
 	 * Local kinds only (file): the allocation at off from
@@ -105,6 +112,7 @@ struct endpoint {
 	bool can_zero_fast;	/* zeroing is cheaper than writing zeroes */
 	bool can_multi_conn;	/* reopen() gives a consistent view */
 	bool has_extents;	/* extents.c can learn real holes */
+	bool discards;		/* null: what is written is thrown away */
 	struct conn *conn;	/* NBD kinds only */
 	/* Why the last EPROTO happened (a server broke the protocol). */
 	char error_detail[128];
@@ -156,6 +164,16 @@ int ep_try_write(struct endpoint *ep, const void *buf, size_t len,
 int ep_try_zero(struct endpoint *ep, uint64_t off, uint64_t len,
     bool allocate);
 int ep_try_flush(struct endpoint *ep);
+
+/*
+ * Waits up to timeout_ms for any of the n endpoints (NBD ones with
+ * commands in flight; others are skipped) and runs their completions,
+ * so one thread can drive a source and a destination at once.  Returns
+ * 0 (also on timeout and on a signal), or an errno value with *failed
+ * set to the endpoint whose connection died.
+ */
+int ep_try_poll(struct endpoint *const *eps, size_t n, int timeout_ms,
+    struct endpoint **failed);
 
 /* True if both name the same local file (inode), hard links included. */
 bool ep_same_file(const struct endpoint *a, const struct ep_arg *b);

@@ -17,6 +17,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,22 +304,57 @@ nbd_aio_zero_op(struct endpoint *ep, uint64_t off, uint64_t len,
 	req_put(r, 0);
 }
 
+static int
+nbd_poll_fd_op(struct endpoint *ep, short *events)
+{
+	struct nbd_handle *h = ((struct ep_nbd *)ep)->c->h;
+	unsigned dir = nbd_aio_get_direction(h);
+
+	*events = 0;
+	if (dir & LIBNBD_AIO_DIRECTION_READ)
+		*events |= POLLIN;
+	if (dir & LIBNBD_AIO_DIRECTION_WRITE)
+		*events |= POLLOUT;
+	return nbd_aio_get_fd(h);
+}
+
+/*
+ * A dead connection makes libnbd fail every command in flight through
+ * its callbacks, so the caller learns of each one; the errno returned
+ * here only says the connection is gone.
+ */
+static int
+nbd_poll_notify_op(struct endpoint *ep, short revents)
+{
+	struct nbd_handle *h = ((struct ep_nbd *)ep)->c->h;
+	int r = 0;
+
+	if (revents & (POLLIN | POLLHUP))
+		r = nbd_aio_notify_read(h);
+	else if (revents & POLLOUT)
+		r = nbd_aio_notify_write(h);
+	else if (revents & (POLLERR | POLLNVAL))
+		return ECONNRESET;
+	if (r == -1)
+		return nbd_get_errno() != 0 ? nbd_get_errno() : ECONNRESET;
+	return 0;
+}
+
 static void
 nbd_poll_op(struct endpoint *ep)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
 	unsigned long start = e->completed;
+	struct endpoint *failed;
+	int err;
 
 	while (e->in_flight > 0 && e->completed == start && !cli_interrupted) {
-		if (nbd_poll(e->c->h, 1000) != -1)
+		/* A timeout, so a signal taken by another thread is seen. */
+		err = ep_try_poll(&ep, 1, 1000, &failed);
+		if (err == 0 || e->completed != start)
 			continue;
-		if (nbd_get_errno() == EINTR)
-			continue;
-		/* A dead handle has already failed what was in flight. */
-		if (e->completed != start)
-			break;
 		errx(EXIT_FAILURE, "%s: %s: %s", ep->side, ep->name,
-		    nbd_get_error());
+		    nbd_get_error() ? nbd_get_error() : strerror(err));
 	}
 }
 
@@ -463,6 +499,8 @@ static const struct endpoint_ops nbd_ops = {
 	.aio_zero = nbd_aio_zero_op,
 	.poll = nbd_poll_op,
 	.in_flight = nbd_in_flight_op,
+	.poll_fd = nbd_poll_fd_op,
+	.poll_notify = nbd_poll_notify_op,
 	.reopen = nbd_reopen_op,
 	.close = nbd_close_op,
 };

@@ -83,6 +83,7 @@ ep_null_open(const struct ep_arg *arg, const struct ep_open_opts *opts)
 		.known_zero = true,
 		.can_zero_fast = true,
 		.can_multi_conn = true,
+		.discards = true,
 	};
 	return ep;
 }

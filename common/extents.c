@@ -582,11 +582,17 @@ send_requests(struct extent_iter *it)
 	uint32_t len;
 
 	while ((r = extents_engine_request(it->eng, &off, &len)) != NULL) {
+		/*
+		 * A request libnbd refuses (a dead connection) fails like one
+		 * the server refused: an error, or data with errors_as_data,
+		 * so a copy worker never exits under other threads.
+		 */
 		if (nbd_aio_block_status(h, len, off,
 		    (nbd_extent_callback){ .callback = extent_cb, .user_data = r },
 		    (nbd_completion_callback){ .callback = done_cb,
 		    .user_data = r }, 0) == -1)
-			conn_die(it->ep->conn);
+			extents_engine_done(r, nbd_get_errno() ? nbd_get_errno() :
+			    ENOTCONN);
 	}
 }
 
@@ -612,7 +618,12 @@ next_nbd(struct extent_iter *it, struct extent *e)
 		/* What it just freed may let it send more before waiting. */
 		send_requests(it);
 		cli_check_interrupted();
-		if (nbd_poll(it->ep->conn->h, -1) == -1)
+		if (extents_engine_in_flight(it->eng) == 0)
+			continue;
+		/* A timeout, so Ctrl-C is noticed even if the server hangs. */
+		if (nbd_poll(it->ep->conn->h, 1000) == -1 &&
+		    nbd_get_errno() != EINTR &&
+		    extents_engine_in_flight(it->eng) > 0)
 			conn_die(it->ep->conn);
 	}
 }
@@ -635,7 +646,8 @@ extents_end(struct extent_iter *it)
 	if (it->eng != NULL) {
 		/* The callbacks point into the engine: let them finish first. */
 		while (extents_engine_in_flight(it->eng) > 0)
-			if (nbd_poll(it->ep->conn->h, -1) == -1)
+			if (nbd_poll(it->ep->conn->h, 1000) == -1 &&
+			    nbd_get_errno() != EINTR)
 				return;		/* dead: leak rather than risk it */
 		extents_engine_free(it->eng);
 	}

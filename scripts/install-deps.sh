@@ -5,7 +5,7 @@ set -u
 
 pkgs_build="gcc make pkg-config libnbd-dev libpopt-dev libgnutls28-dev libmagic-dev"
 pkgs_test="bats bats-support bats-assert nbdkit qemu-utils nbd-server gnutls-bin
-libnbd-bin mandoc shellcheck file time python3 bsdextrautils clang libclang-rt-14-dev valgrind"
+libnbd-bin nbdkit-plugin-python mandoc shellcheck file time python3 bsdextrautils clang libclang-rt-14-dev valgrind"
 
 missing=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' || missing+=("$1"); }

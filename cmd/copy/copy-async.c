@@ -16,7 +16,6 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,7 +26,6 @@
 #include <libnbd.h>
 
 #include "cli.h"
-#include "conn.h"
 #include "endpoint.h"
 #include "copy.h"
 
@@ -410,62 +408,15 @@ issue_one(struct worker *w)
 static void
 wait_some(struct worker *w)
 {
-	struct endpoint *eps[2];
-	struct pollfd pfd[2];
-	unsigned n = 0;
+	struct endpoint *eps[2] = { w->src, w->dst }, *failed = NULL;
+	int e;
 
-	if (w->src_busy > 0)
-		eps[n++] = w->src;
-	if (w->dst_busy > 0)
-		eps[n++] = w->dst;
-	for (unsigned i = 0; i < n; i++) {
-		if (eps[i]->conn == NULL) {
-			ep_poll(eps[i]);
-			return;
-		}
-	}
-	for (unsigned i = 0; i < n; i++) {
-		struct nbd_handle *h = eps[i]->conn->h;
-		unsigned dir = nbd_aio_get_direction(h);
-
-		pfd[i].fd = nbd_aio_get_fd(h);
-		pfd[i].events = 0;
-		if (dir & LIBNBD_AIO_DIRECTION_READ)
-			pfd[i].events |= POLLIN;
-		if (dir & LIBNBD_AIO_DIRECTION_WRITE)
-			pfd[i].events |= POLLOUT;
-		pfd[i].revents = 0;
-		if (pfd[i].fd == -1) {
-			n = i;
-			goto dead;
-		}
-	}
 	/* A timeout, so a signal taken by another thread is noticed. */
-	if (poll(pfd, n, 1000) == -1) {
-		if (errno == EINTR)
-			return;
-		err(EXIT_FAILURE, "poll");
-	}
-	for (unsigned i = 0; i < n; i++) {
-		struct nbd_handle *h = eps[i]->conn->h;
-		int r = 0;
-
-		if (pfd[i].revents & (POLLIN | POLLHUP))
-			r = nbd_aio_notify_read(h);
-		else if (pfd[i].revents & POLLOUT)
-			r = nbd_aio_notify_write(h);
-		else if (pfd[i].revents & (POLLERR | POLLNVAL))
-			r = -1;
-		if (r == -1) {
-			n = i;
-			goto dead;
-		}
-	}
-	return;
-
-dead:
-	fail(w->sh, eps[n] == w->src ? w->sh->src : w->sh->dst, "connection",
-	    0, nbd_get_errno(), nbd_get_error() ? nbd_get_error() :
+	e = ep_try_poll(eps, 2, 1000, &failed);
+	if (e == 0)
+		return;
+	fail(w->sh, failed == w->src ? w->sh->src : w->sh->dst, "connection",
+	    0, e, nbd_get_error() ? nbd_get_error() :
 	    "server closed the connection");
 	/*
 	 * libnbd fails what was in flight on a handle that dies; if nothing

@@ -5,6 +5,7 @@
  * zeroes (aligned to the image, so the holes they become line up with
  * the destination's blocks) to turn into zeroing.
  */
+
 #include <string.h>
 
 #include "endpoint.h"
@@ -26,7 +27,7 @@ copy_is_zero(const void *buf, size_t len)
 bool
 copy_dst_discards(const struct endpoint *dst)
 {
-	return strcmp(dst->ops->kind, "null") == 0;
+	return dst->discards;
 }
 
 static bool
