@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# nbd-copy over TLS: nbdkit --tls=require with X.509 certificates made by
+# certtool and a PSK file made by psktool (as in tls.bats); nbds+unix://
+# on either side copies byte for byte, and plain nbd+unix:// is refused
+# with exit 1 and one line.
+# shellcheck disable=SC2154
+
+load helpers
+
+setup_file() {
+	command -v certtool >/dev/null && command -v psktool >/dev/null ||
+		return 0
+	local d=$BATS_FILE_TMPDIR/pki
+	mkdir -p "$d"
+	cd "$d" || return 1
+	certtool --generate-privkey --outfile ca-key.pem 2>/dev/null
+	printf 'cn = nbd-utils test CA\nca\ncert_signing_key\nexpiration_days = 2\n' >ca.info
+	certtool --generate-self-signed --load-privkey ca-key.pem \
+		--template ca.info --outfile ca-cert.pem 2>/dev/null
+	certtool --generate-privkey --outfile server-key.pem 2>/dev/null
+	# libnbd checks the name it connected to: localhost for a Unix
+	# socket, and the loopback address in case a test uses TCP.
+	printf '%s\n' 'organization = nbd-utils' 'cn = localhost' \
+		'dns_name = localhost' 'ip_address = 127.0.0.1' \
+		'tls_www_server' 'encryption_key' 'signing_key' \
+		'expiration_days = 2' >server.info
+	certtool --generate-certificate --load-ca-certificate ca-cert.pem \
+		--load-ca-privkey ca-key.pem --load-privkey server-key.pem \
+		--template server.info --outfile server-cert.pem 2>/dev/null
+	certtool --generate-privkey --outfile client-key.pem 2>/dev/null
+	printf '%s\n' 'organization = nbd-utils' 'cn = client' \
+		'tls_www_client' 'encryption_key' 'signing_key' \
+		'expiration_days = 2' >client.info
+	certtool --generate-certificate --load-ca-certificate ca-cert.pem \
+		--load-ca-privkey ca-key.pem --load-privkey client-key.pem \
+		--template client.info --outfile client-cert.pem 2>/dev/null
+	chmod 600 ./*-key.pem
+	psktool -u alice -p "$BATS_FILE_TMPDIR/keys.psk" >/dev/null
+}
+
+setup() {
+	nbdu_setup
+	[ -s "$BATS_FILE_TMPDIR/pki/client-cert.pem" ] ||
+		skip "needs: certtool and psktool"
+	pki=$BATS_FILE_TMPDIR/pki
+	psk=$BATS_FILE_TMPDIR/keys.psk
+}
+
+# An 8 MiB image: random data, a hole, more data, and a mark at the end.
+mkimg() {
+	rm -f "$1"
+	truncate -s 8M "$1"
+	head -c 2M /dev/urandom | dd of="$1" conv=notrunc status=none
+	head -c 1M /dev/urandom | dd of="$1" bs=1M seek=5 conv=notrunc status=none
+	printf 'end!' | dd of="$1" bs=1 seek=$((8 * 1024 * 1024 - 4)) \
+		conv=notrunc status=none
+}
+
+@test "copy-tls: X.509: file to nbds+unix:// and back" {
+	mkimg src.img
+	start_nbdkit srv --tls=require --tls-certificates="$pki" memory 8M
+	local uri="nbds+unix:///?socket=${srv_sock}&tls-certificates=$pki"
+	run_tool nbd-copy src.img "$uri"
+	assert_output ''
+	[ -z "$stderr" ]
+	run_tool nbd-copy "$uri" back.img
+	cmp src.img back.img
+	# The reference reader agrees: the bytes really are on the server.
+	nbdcopy "$uri" ref.img
+	cmp src.img ref.img
+}
+
+@test "copy-tls: PSK: file to nbds+unix:// and back" {
+	mkimg src.img
+	start_nbdkit srv --tls=require --tls-psk="$psk" memory 8M
+	local uri="nbds+unix://alice@/?socket=${srv_sock}&tls-psk-file=$psk"
+	run_tool nbd-copy src.img "$uri"
+	run_tool nbd-copy "$uri" back.img
+	cmp src.img back.img
+	nbdcopy "$uri" ref.img
+	cmp src.img ref.img
+}
+
+@test "copy-tls: nbds+unix:// to nbds+unix://, X.509 to PSK, every engine" {
+	mkimg src.img
+	start_nbdkit a --tls=require --tls-certificates="$pki" memory 8M
+	local ua="nbds+unix:///?socket=${a_sock}&tls-certificates=$pki"
+	local i=0 variant ub
+	run_tool nbd-copy src.img "$ua"
+	for variant in '-T1' '-C4 -T4' '--synchronous'; do
+		# A fresh destination each time: no stale bytes to pass on.
+		i=$((i + 1))
+		start_nbdkit "b$i" --tls=require --tls-psk="$psk" memory 8M
+		local sock_var="b${i}_sock"
+		ub="nbds+unix://alice@/?socket=${!sock_var}&tls-psk-file=$psk"
+		# shellcheck disable=SC2086  # the variant is several words
+		run_tool nbd-copy $variant "$ua" "$ub"
+		run_tool nbd-copy "$ub" "back$i.img"
+		cmp src.img "back$i.img"
+	done
+}
+
+@test "copy-tls: streams to and from nbds+unix://" {
+	mkimg src.img
+	start_nbdkit srv --tls=require --tls-psk="$psk" memory 8M
+	local uri="nbds+unix://alice@/?socket=${srv_sock}&tls-psk-file=$psk"
+	tool nbd-copy - "$uri" <src.img
+	tool nbd-copy "$uri" - >out.img
+	cmp src.img out.img
+}
+
+@test "copy-tls: plain nbd+unix:// against --tls=require is exit 1, one line" {
+	mkimg src.img
+	start_nbdkit srv --tls=require --tls-psk="$psk" memory 8M
+	run_tool 1 nbd-copy "$srv" out.img
+	assert_output ''
+	assert_one_line_error nbd-copy "$srv"
+	run_tool 1 nbd-copy src.img "$srv"
+	assert_output ''
+	assert_one_line_error nbd-copy "$srv"
+	run -1 nbdcopy src.img "$srv"
+}
+
+@test "copy-tls: a wrong PSK is exit 1 with one line, nothing written" {
+	mkimg src.img
+	start_nbdkit srv --tls=require --tls-psk="$psk" memory 8M
+	psktool -u alice -p other.psk >/dev/null
+	run_tool 1 nbd-copy src.img \
+		"nbds+unix://alice@/?socket=${srv_sock}&tls-psk-file=$PWD/other.psk"
+	assert_output ''
+	assert_one_line_error nbd-copy 'nbds+unix://alice@/'
+	# Still all zeroes: the failed copy wrote nothing.
+	run_tool nbd-copy \
+		"nbds+unix://alice@/?socket=${srv_sock}&tls-psk-file=$psk" got.img
+	cmp got.img <(head -c 8M /dev/zero)
+}
