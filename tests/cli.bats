@@ -2,6 +2,7 @@
 # Generic command-line behaviour of nbd-info: --help, --usage, --version,
 # option errors, a failing stdout, and that the man page and the bash
 # completion know every option --help shows.
+# shellcheck disable=SC2016,SC2154
 
 load helpers
 
@@ -9,7 +10,7 @@ load helpers
 	run_tool 0 nbd-info --help
 	assert_line --index 0 'Usage: nbd-info [OPTION...] NBD-URI | [ CMD ARGS ... ]'
 	local opt
-	for opt in --can=FLAG --content --is=FLAG --json -L, --list --no-content \
+	for opt in --can=FLAG --content --is=FLAG --json '-L, --list' --no-content \
 		--size --color --no-color --verbose --version --help --usage; do
 		assert_output --partial -- "$opt"
 	done
