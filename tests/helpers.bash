@@ -35,6 +35,15 @@ nbdu_setup() {
 	: >"$BATS_TEST_TMPDIR/.pids"
 }
 
+# True while PID runs.  Daemons we start are reparented to init, which
+# may be slow to reap them, so a zombie counts as gone.
+_alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
 # Kills every server a test started, and waits until each is gone.
 nbdu_teardown() {
 	local pid
@@ -44,10 +53,10 @@ nbdu_teardown() {
 	done <"$BATS_TEST_TMPDIR/.pids"
 	while read -r pid; do
 		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
+			_alive "$pid" || break
 			sleep 0.1
 		done
-		kill -9 "$pid" 2>/dev/null || true
+		_alive "$pid" && kill -9 "$pid" 2>/dev/null
 	done <"$BATS_TEST_TMPDIR/.pids"
 	rm -f "$BATS_TEST_TMPDIR/.pids"
 }
@@ -77,6 +86,8 @@ tool() {
 }
 
 # The error on stderr is one line, "PROG: ..." containing TEXT.
+# (run_tool sets stderr and stderr_lines.)
+# shellcheck disable=SC2154
 assert_one_line_error() {
 	local prog=$1 text=$2
 	[ "${#stderr_lines[@]}" -eq 1 ] ||
@@ -140,12 +151,11 @@ start_nbd_server() {
 	cat >"$conf" <<-EOC
 	[generic]
 	unixsock = $sock
-	pidfile = $pidf
 	allowlist = true
 	[$name]
 	exportname = $file
 	EOC
-	nbd-server -C "$conf" >/dev/null 2>&1 || return 1
+	nbd-server -C "$conf" -p "$pidf" >/dev/null 2>&1 || return 1
 	_wait_file "$pidf" || return 1
 	_record_pid "$(cat "$pidf")"
 	for _ in $(seq 100); do
