@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blkhash.h"
 #include "ep-arg.h"
 #include "progress.h"
 
@@ -45,6 +46,13 @@ struct copy_opts {
 	bool sparse_set;
 	int synchronous;	/* --synchronous */
 	unsigned threads;	/* -T, 0 = one per core */
+	int blkhash;		/* --blkhash: print the digest */
+	struct blkhash_params hash;	/* --blkhash=ALG/SIZE, or sha256/64k */
+	char *blkhash_file;	/* --blkhash-file, NULL: stdout */
+	char *check_text;	/* --check=HEX (popt's string) */
+	char *check_file;	/* --check-file */
+	char check[BLKHASH_HEX_MAX];	/* expected digest, "" if none */
+	int verify;		/* --verify */
 
 	/* Settled by main's tune(), read by the engines. */
 	unsigned workers;
@@ -84,6 +92,28 @@ void copy_segments_end(struct copy_segments *s);
 bool copy_dst_discards(const struct endpoint *dst);
 
 bool copy_is_zero(const void *buf, size_t len);
+
+/*
+ * --blkhash and --check (checksum.c): checksum_begin installs the hook
+ * that hashes every piece the engines copy; checksum_end, after a
+ * successful copy, gives the digest of the image as copied (length:
+ * the source's size, or what a stream gave), exiting 1 if the hook did
+ * not see every byte exactly once.
+ */
+struct checksum;
+struct checksum *checksum_begin(struct copy_opts *opts);
+void checksum_end(struct checksum *cs, const struct endpoint *src,
+    char hex[BLKHASH_HEX_MAX]);
+
+/*
+ * --verify (verify.c): verify_possible exits 1 before the copy when
+ * either side cannot be read again (dst NULL: only the source, checked
+ * before opening the destination truncates it); verify_copy reads the destination
+ * back and compares it with the source, exiting 1 with the first
+ * differing byte ranges.
+ */
+void verify_possible(const struct endpoint *src, const struct endpoint *dst);
+void verify_copy(struct endpoint *src, struct endpoint *dst);
 
 /*
  * The run of buf (len bytes read at image offset off) that starts at

@@ -7,6 +7,8 @@
  * zeroes it reads become zeroing (or nothing, when the destination is
  * known to be zero), requests stay in flight on every connection, and
  * multi-conn with worker threads is used when both sides allow it.
+ * Beyond nbdcopy, --check compares the blkhash of what was copied with
+ * an expected digest and --verify reads the destination back.
  */
 #include <err.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <libnbd.h>
 #include <popt.h>
 
+#include "blkhash.h"
 #include "cli.h"
 #include "endpoint.h"
 #include "size.h"
@@ -37,7 +40,12 @@ static struct copy_opts opts = {
 };
 
 enum {
-	OPT_CONNECTIONS = 1,
+	OPT_BLKHASH = 1,
+	OPT_BLKHASH_SPEC,
+	OPT_BLKHASH_FILE,
+	OPT_CHECK,
+	OPT_CHECK_FILE,
+	OPT_CONNECTIONS,
 	OPT_PROGRESS,
 	OPT_PROGRESS_FD,
 	OPT_QUEUE_SIZE,
@@ -50,6 +58,19 @@ enum {
 static struct poptOption options[] = {
 	{ "allocated", '\0', POPT_ARG_VAL, &opts.allocated, 1,
 	  "Make the destination fully allocated", NULL },
+	{ "blkhash", '\0', POPT_ARG_NONE, NULL, OPT_BLKHASH,
+	  "Print the blkhash of the data; --blkhash=ALG[/SIZE] picks the "
+	  "digest (sha256) and block size (64k)", NULL },
+	/* What --blkhash=ALG becomes before popt sees it; see parse_args. */
+	{ "blkhash-spec", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN,
+	  NULL, OPT_BLKHASH_SPEC, NULL, "ALG[/SIZE]" },
+	{ "blkhash-file", '\0', POPT_ARG_STRING, NULL, OPT_BLKHASH_FILE,
+	  "Write the blkhash to FILE instead of stdout", "FILE" },
+	{ "check", '\0', POPT_ARG_STRING, NULL, OPT_CHECK,
+	  "Fail unless the blkhash of the data is HEX", "HEX" },
+	{ "check-file", '\0', POPT_ARG_STRING, NULL, OPT_CHECK_FILE,
+	  "Fail unless the blkhash is the digest in FILE (blksum output)",
+	  "FILE" },
 	{ "connections", 'C', POPT_ARG_STRING, NULL, OPT_CONNECTIONS,
 	  "Use up to N connections per NBD side (multi-conn, default 4)",
 	  "N" },
@@ -80,6 +101,8 @@ static struct poptOption options[] = {
 	  "Same as --destination-is-zero", NULL },
 	{ "threads", 'T', POPT_ARG_STRING, NULL, OPT_THREADS,
 	  "Use up to N worker threads, 0 = one per core (default)", "N" },
+	{ "verify", '\0', POPT_ARG_VAL, &opts.verify, 1,
+	  "Read the destination back and compare it with the source", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
 	  "Common options:", NULL },
 	POPT_AUTOHELP
@@ -95,6 +118,8 @@ static void check_compatible(const struct endpoint *src,
     const struct endpoint *dst, const struct copy_opts *o);
 static void tune(const struct endpoint *src, const struct endpoint *dst,
     struct copy_opts *o);
+static void check_digest(struct checksum *cs, const struct endpoint *src,
+    char hex[BLKHASH_HEX_MAX]);
 
 int
 main(int argc, const char **argv)
@@ -103,12 +128,16 @@ main(int argc, const char **argv)
 	struct ep_open_opts src_open = { .mode = EP_READ, .side = "source" };
 	struct ep_open_opts dst_open = { .mode = EP_WRITE,
 	    .side = "destination", .create = true, .resize = true };
+	struct checksum *cs = NULL;
+	char hex[BLKHASH_HEX_MAX];
 
 	cli_init();		/* atexit: close handles, check stdout */
 	parse_args(argc, argv, &opts);	/* usage errors exit 1 */
 
 	src_open.no_context = opts.no_extents;
 	src = ep_open(&opts.src, &src_open);
+	if (opts.verify)
+		verify_possible(src, NULL);	/* before dst is truncated */
 	/* Opening the destination truncates a regular file: not the source. */
 	if (ep_same_file(src, &opts.dst))
 		errx(EXIT_FAILURE, "%s: source and destination are the same "
@@ -117,8 +146,12 @@ main(int argc, const char **argv)
 	dst_open.resize_to = src->size >= 0 ? src->size : 0;
 	dst = ep_open(&opts.dst, &dst_open);
 	check_compatible(src, dst, &opts);	/* fail before writing */
+	if (opts.verify)
+		verify_possible(src, dst);
 	tune(src, dst, &opts);		/* block sizes, multi-conn, threads */
 
+	if (opts.blkhash || opts.check[0] != '\0')
+		cs = checksum_begin(&opts);	/* hashes beside the copy */
 	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
 	    src->size);
 	if (opts.workers == 0)
@@ -129,11 +162,18 @@ main(int argc, const char **argv)
 	if (opts.flush)
 		ep_flush(dst);
 	progress_end(&opts.progress);
+	if (cs != NULL)
+		check_digest(cs, src, hex);
+	if (opts.verify)
+		verify_copy(src, dst);
 
 	ep_close(dst);
 	ep_close(src);
 	ep_arg_free(&opts.dst);
 	ep_arg_free(&opts.src);
+	free(opts.blkhash_file);
+	free(opts.check_text);
+	free(opts.check_file);
 	poptFreeContext(pc);
 	for (int i = 0; i < argc; i++)
 		if (argv_renamed[i] != argv[i])
@@ -156,26 +196,43 @@ is_power_of_2(uint64_t n)
 
 /*
  * popt's optional arguments take the next word ("-p SRC DST" would make
- * SRC the descriptor), unlike getopt's, which nbdcopy uses.  So -p and
- * --progress take nothing, and the one spelling with a descriptor,
- * "--progress=FD", is renamed to a hidden option before popt sees it.
+ * SRC the descriptor), unlike getopt's, which nbdcopy uses.  So -p,
+ * --progress and --blkhash take nothing, and the spellings with a value,
+ * "--progress=FD" and "--blkhash=ALG", are renamed to hidden options
+ * before popt sees them.  Words after "--" are not options.
  */
+static const struct {
+	const char *from, *to;
+} renames[] = {
+	{ "--progress=", "--progress-fd=" },
+	{ "--blkhash=", "--blkhash-spec=" },
+};
+
 static const char **
-rename_progress_fd(int argc, const char **argv)
+rename_optional_args(int argc, const char **argv)
 {
 	const char **v = calloc(argc + 1, sizeof(*v));
+	bool more = true;
 
 	if (v == NULL)
 		err(EXIT_FAILURE, "calloc");
 	for (int i = 0; i < argc; i++) {
-		char *s;
-
 		v[i] = argv[i];
-		if (i == 0 || strncmp(argv[i], "--progress=", 11) != 0)
+		if (i == 0 || !more)
 			continue;
-		if (asprintf(&s, "--progress-fd=%s", argv[i] + 11) == -1)
-			err(EXIT_FAILURE, "asprintf");
-		v[i] = s;
+		if (strcmp(argv[i], "--") == 0)
+			more = false;
+		for (size_t r = 0; r < ARRAY_SIZE(renames); r++) {
+			size_t n = strlen(renames[r].from);
+			char *s;
+
+			if (strncmp(argv[i], renames[r].from, n) != 0)
+				continue;
+			if (asprintf(&s, "%s%s", renames[r].to,
+			    argv[i] + n) == -1)
+				err(EXIT_FAILURE, "asprintf");
+			v[i] = s;
+		}
 	}
 	return v;
 }
@@ -190,19 +247,67 @@ parse_fd(const char *arg)
 	return fd;
 }
 
+/*
+ * After every option: --check's digest must fit the final --blkhash=ALG,
+ * and a digest for stdout cannot share it with the data, so both fail
+ * before anything is opened.
+ */
+static void
+parse_hash_args(struct copy_opts *o)
+{
+	if (o->hash.name == NULL)
+		blkhash_parse_or_die("--blkhash", NULL, &o->hash);
+	if (o->check_text != NULL && o->check_file != NULL)
+		cli_usage_error("--check and --check-file cannot be used "
+		    "together");
+	if (o->check_text != NULL)
+		blkhash_check_parse_or_die("--check", o->check_text, &o->hash,
+		    o->check);
+	if (o->check_file != NULL)
+		blkhash_check_file_or_die("--check-file", o->check_file,
+		    &o->hash, o->check);
+	if (o->blkhash && o->dst.kind == EP_ARG_STDIO &&
+	    (o->blkhash_file == NULL || strcmp(o->blkhash_file, "-") == 0))
+		errx(EXIT_FAILURE, "--blkhash: the destination is stdout: "
+		    "write the digest elsewhere with --blkhash-file=FILE");
+}
+
 static void
 parse_args(int argc, const char **argv, struct copy_opts *o)
 {
 	const char **args;
 	int rc, nargs = 0, i = 0;
 
-	argv_renamed = rename_progress_fd(argc, argv);
+	argv_renamed = rename_optional_args(argc, argv);
 	pc = cli_context(argc, argv_renamed, options,
 	    "[OPTION...] SOURCE DESTINATION");
 	while ((rc = cli_next(pc)) > 0) {
 		char *arg = poptGetOptArg(pc);
 
 		switch (rc) {
+		case OPT_BLKHASH:
+			o->blkhash = 1;
+			break;
+		case OPT_BLKHASH_SPEC:
+			blkhash_parse_or_die("--blkhash", arg, &o->hash);
+			o->blkhash = 1;
+			break;
+		case OPT_BLKHASH_FILE:
+			free(o->blkhash_file);
+			o->blkhash_file = arg;
+			arg = NULL;
+			o->blkhash = 1;
+			break;
+		case OPT_CHECK:
+			free(o->check_text);
+			o->check_text = arg;
+			arg = NULL;
+			break;
+		case OPT_CHECK_FILE:
+			free(o->check_file);
+			o->check_file = arg;
+			arg = NULL;
+			break;
 		case OPT_CONNECTIONS:
 			o->connections = parse_count("--connections", arg, 1,
 			    1024);
@@ -261,6 +366,7 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 	    EP_ALLOW(EP_ARG_NULL), "destination");
 	if (i < nargs)
 		cli_usage_error("unexpected argument '%s'", args[i]);
+	parse_hash_args(o);
 }
 
 /*
@@ -279,6 +385,35 @@ check_compatible(const struct endpoint *src, const struct endpoint *dst,
 		errx(EXIT_FAILURE, "destination: %s: size %" PRId64 " is "
 		    "smaller than the source's %" PRId64 " and would lose data",
 		    dst->name, dst->size, src->size);
+}
+
+/*
+ * The digest of what was copied: printed for --blkhash, compared for
+ * --check.  It is printed even when the check fails, since it was asked
+ * for and it is what the message reports.
+ */
+static void
+check_digest(struct checksum *cs, const struct endpoint *src,
+    char hex[BLKHASH_HEX_MAX])
+{
+	const struct blkhash_params *p = &opts.hash;
+
+	checksum_end(cs, src, hex);
+	if (opts.blkhash)
+		blkhash_write_or_die(hex, opts.blkhash_file);
+	if (opts.check[0] == '\0' || blkhash_check_equal(opts.check, hex))
+		return;
+	if (p->block_size % (1024 * 1024) == 0)
+		errx(EXIT_FAILURE, "--check: %s: blkhash %s/%" PRIu32 "M "
+		    "mismatch: expected %s, got %s", src->name, p->name,
+		    p->block_size >> 20, opts.check, hex);
+	if (p->block_size % 1024 == 0)
+		errx(EXIT_FAILURE, "--check: %s: blkhash %s/%" PRIu32 "k "
+		    "mismatch: expected %s, got %s", src->name, p->name,
+		    p->block_size >> 10, opts.check, hex);
+	errx(EXIT_FAILURE, "--check: %s: blkhash %s/%" PRIu32 " mismatch: "
+	    "expected %s, got %s", src->name, p->name, p->block_size,
+	    opts.check, hex);
 }
 
 static uint64_t

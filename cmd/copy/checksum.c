@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * --blkhash and --check: the engines hand every piece of the source to
+ * a hook as they copy it (data, or NULL for a hole that was not read);
+ * the hook passes it to blkhash, whose workers hash the blocks beside
+ * the copy.  Holes cost one precomputed digest per block, never a read.
+ */
+#include <err.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "endpoint.h"
+#include "copy.h"
+
+struct checksum {
+	struct blkhash *h;
+	_Atomic uint64_t end;	/* highest off + len seen: a stream's length */
+};
+
+/*
+ * Runs in the engines' threads, in any order.  A failure is remembered
+ * by blkhash and reported by blkhash_final, from the main thread.
+ */
+static void
+checksum_hook(void *opaque, uint64_t off, const void *buf, size_t len)
+{
+	struct checksum *cs = opaque;
+	uint64_t end = off + len, cur = atomic_load(&cs->end);
+
+	if (buf == NULL)
+		blkhash_zero(cs->h, off, len);
+	else
+		blkhash_update(cs->h, off, buf, len);
+	while (cur < end && !atomic_compare_exchange_weak(&cs->end, &cur, end))
+		;
+}
+
+struct checksum *
+checksum_begin(struct copy_opts *opts)
+{
+	struct checksum *cs = calloc(1, sizeof(*cs));
+
+	if (cs == NULL)
+		err(EXIT_FAILURE, "calloc");
+	cs->h = blkhash_new(&opts->hash, 0);
+	if (cs->h == NULL)
+		err(EXIT_FAILURE, "--blkhash");
+	atomic_init(&cs->end, 0);
+	opts->hook = checksum_hook;
+	opts->hook_opaque = cs;
+	return cs;
+}
+
+void
+checksum_end(struct checksum *cs, const struct endpoint *src,
+    char hex[BLKHASH_HEX_MAX])
+{
+	/* A sized source must have been covered to its end: final checks. */
+	uint64_t length = src->size >= 0 ? (uint64_t)src->size :
+	    atomic_load(&cs->end);
+
+	if (blkhash_final(cs->h, length, hex) == -1)
+		errx(EXIT_FAILURE, "--blkhash: %s", blkhash_error(cs->h));
+	blkhash_free(cs->h);
+	free(cs);
+}
