@@ -10,10 +10,11 @@ _nbd_utils_options() {
 	case $1 in
 	nbd-copy)
 		# BEGIN nbd-copy options
-		echo "--allocated --connections --destination-is-zero --flush" \
+		echo "--allocated --blkhash --blkhash-file --check --check-file" \
+			"--connections --destination-is-zero --flush" \
 			"--no-extents --progress --queue-size --request-size" \
 			"--requests --sparse --synchronous --target-is-zero" \
-			"--threads --help --usage --version --verbose"
+			"--threads --verify --help --usage --version --verbose"
 		# END nbd-copy options
 		;;
 	nbd-dump)
@@ -41,6 +42,7 @@ _nbd_utils_values() {
 	nbd-stat-map:--map) echo "base:allocation qemu:allocation-depth qemu:dirty-bitmap:" ;;
 	nbd-info:--can) echo "block-status cache connect df fast-zero flush fua multi-conn read read-only rotational structured-reply tls trim write zero" ;;
 	nbd-info:--is) echo "read-only rotational tls" ;;
+	nbd-copy:--blkhash) echo "md5 sha1 sha224 sha256 sha384 sha512" ;;
 	# END values
 	*) return 1 ;;
 	esac

@@ -4,6 +4,7 @@
 # reference fed the bytes `nbd-copy SRC -` gives, for every algorithm,
 # block sizes from 4 bytes to 1 MiB, odd sizes, sparse exports, and
 # every kind of source.
+# shellcheck disable=SC2154
 
 load helpers
 
@@ -45,7 +46,7 @@ ref() {
 }
 
 @test "copy: --blkhash for every ALG and SIZE from 4 bytes to 1M, odd sizes" {
-	local alg size len
+	local alg size img uri
 	# 1 MiB + 3 (not a multiple of any block size), 40000 bytes for the
 	# tiny blocks (the reference hashes them one by one).
 	head -c $((1048576 + 3)) /dev/urandom >big.img

@@ -3,6 +3,7 @@
 # message that says what is wrong.  The corrupted destination is a real
 # NBD server (nbdkit's python plugin) that keeps what is written but
 # returns every byte of the ranges given by corrupt= inverted on read.
+# shellcheck disable=SC2154
 
 load helpers
 
@@ -191,10 +192,10 @@ start_corrupt() {
 @test "copy: --check fails with exit 1 and one line naming both digests" {
 	local bad=${HELLO%?}0
 	start_nbdkit src data '"hello"'
-	run_tool 1 nbd-copy --check=$bad "$src" null:
+	run_tool 1 nbd-copy --check="$bad" "$src" null:
 	[ -z "$output" ]
 	assert_one_line_error nbd-copy "--check: $src: blkhash sha256/64k mismatch: expected $bad, got $HELLO"
-	run_tool 1 nbd-copy --blkhash --check=$bad "$src" null:
+	run_tool 1 nbd-copy --blkhash --check="$bad" "$src" null:
 	assert_output $HELLO
 	assert_one_line_error nbd-copy "expected $bad, got $HELLO"
 	echo "$bad  x" >sum
