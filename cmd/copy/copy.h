@@ -108,12 +108,12 @@ void checksum_end(struct checksum *cs, const struct endpoint *src,
 /*
  * --verify (verify.c): verify_possible exits 1 before the copy when
  * either side cannot be read again (dst NULL: only the source, checked
- * before opening the destination truncates it); verify_copy reads the destination
- * back and compares it with the source, exiting 1 with the first
- * differing byte ranges.
+ * before opening the destination truncates it); verify_copy reads the
+ * destination back and compares it with the source, and returns false
+ * after a message listing the first differing byte ranges.
  */
 void verify_possible(const struct endpoint *src, const struct endpoint *dst);
-void verify_copy(struct endpoint *src, struct endpoint *dst);
+bool verify_copy(struct endpoint *src, struct endpoint *dst);
 
 /*
  * The run of buf (len bytes read at image offset off) that starts at

@@ -190,7 +190,7 @@ compare(struct diffs *d, const char *a, const char *b, uint64_t off,
 	}
 }
 
-static NORETURN void
+static void
 report(struct diffs *d, const struct endpoint *src,
     const struct endpoint *dst)
 {
@@ -206,10 +206,9 @@ report(struct diffs *d, const struct endpoint *src,
 		fprintf(stderr, "  ... and %" PRIu64 " more range%s\n",
 		    d->ranges - SHOW_RANGES,
 		    d->ranges - SHOW_RANGES == 1 ? "" : "s");
-	exit(EXIT_FAILURE);
 }
 
-void
+bool
 verify_copy(struct endpoint *src, struct endpoint *dst)
 {
 	uint64_t size = src->size, off = 0, nread = 0;
@@ -246,10 +245,13 @@ verify_copy(struct endpoint *src, struct endpoint *dst)
 		vside_end(&s);
 	}
 	diffs_close(&diffs);
-	if (diffs.ranges > 0)
+	if (diffs.ranges > 0) {
 		report(&diffs, src, dst);
+		return false;
+	}
 	if (cli_opts.verbose)
 		fprintf(stderr, "%s: verify: %" PRIu64 " bytes equal, %" PRIu64
 		    " read back, the rest zero on both sides\n",
 		    program_invocation_short_name, size, nread);
+	return true;
 }
