@@ -11,12 +11,21 @@
  * slot is IDLE (to be sent), SENT, or DONE (its pieces known).  Results
  * come out of the DONE slots at the head of the list, so the order is
  * the range's order whatever order replies arrive in.  New ranges are
- * only opened while fewer than window slots exist, and only the first
+ * only opened while fewer than cap slots exist, and only the first
  * hard_cap slots are ever sent, so however replies come back the list
  * stays within a few hard_caps.  Once EXTENTS_BUDGET pieces wait in
  * slots, only the head's slot is sent until they are printed.  Memory is
  * thus bounded by the window and the budget, not by the number of
  * extents.
+ *
+ * New ranges are as long as one reply is expected to cover, so every
+ * slot in the window is a request of its own that the server answers
+ * whole.  A server that answers only a few extents per request (nbdkit
+ * plugins may, qemu stops at its own limits) needs extents / few
+ * requests whatever their length: asking for more than one reply covers
+ * would only leave a rest that can be asked once that reply is back, a
+ * round trip later, so the window would drain to those rests between
+ * round trips instead of staying full.
  */
 #include <err.h>
 #include <errno.h>
@@ -32,8 +41,9 @@
 #include "extents.h"
 
 #define EXTENTS_WINDOW		64	/* requests in flight by default */
+#define EXTENTS_SLACK		2	/* cap: this many windows of slots */
 #define EXTENTS_MIN_CHUNK	(1u << 20)	/* the first request, to learn */
-#define EXTENTS_MIN_PIECE	4096		/* rests are split no finer */
+#define EXTENTS_MIN_PIECE	4096		/* ranges are no shorter */
 #define EXTENTS_BUDGET		65536		/* pieces held before slowing */
 
 struct piece {
@@ -48,6 +58,10 @@ struct extents_req {
 	enum slot_state state;
 	uint64_t off, end;	/* the range this slot stands for */
 	uint64_t covered;	/* [off, covered) is known */
+	uint64_t sent_end;	/* where the request sent ended */
+	/* The reply: extents as sent, those used, and the first and last used. */
+	size_t nraw, nused;
+	uint64_t first, last;
 	int err;		/* DONE: errno, or -1 for "no extents" */
 	struct piece *p;	/* merged pieces from off, covering [off, covered) */
 	size_t n, cap;
@@ -61,6 +75,9 @@ struct extents_engine {
 	uint64_t max_len;	/* longest request */
 	uint64_t chunk;		/* new ranges end at multiples of this */
 	bool sized;		/* chunk follows a reply's extent density */
+	bool limited;		/* a reply covered less than asked */
+	size_t per_reply;	/* most extents the server sent in one reply */
+	uint64_t ext_len;	/* typical extent length; 0: not known yet */
 	unsigned window;
 	unsigned cap;		/* slots before no new range is opened */
 	unsigned hard_cap;	/* only slots before this index are sent */
@@ -98,6 +115,17 @@ round_up(uint64_t n, uint64_t a)
 	uint64_t r = n % a;
 
 	return r == 0 || n > UINT64_MAX - (a - r) ? n : n + (a - r);
+}
+
+/* The largest power of two not above n (1 for 0). */
+static uint64_t
+pow2_at_most(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p <= n / 2)
+		p <<= 1;
+	return p;
 }
 
 static uint64_t
@@ -146,7 +174,8 @@ extents_engine_new(uint64_t off, uint64_t len, uint64_t size,
 		eng->max_len = MIN(eng->max_len,
 		    round_down(block_max, eng->align));
 	eng->window = window > 0 ? window : EXTENTS_WINDOW;
-	eng->cap = eng->window;
+	/* Slack for replies that overtake the head's, so it keeps sending. */
+	eng->cap = EXTENTS_SLACK * eng->window;
 	eng->hard_cap = 16 * eng->window;
 	eng->errors_as_data = errors_as_data;
 	/* A first guess, until the first reply shows how dense the map is. */
@@ -270,13 +299,26 @@ extents_engine_request(struct extents_engine *eng, uint64_t *off,
 		r = slot_new(eng, s, e);
 		slot_insert(eng, eng->nslots, r);
 		eng->next_off = e;
+	} else if (eng->nslots < eng->hard_cap) {
+		/*
+		 * A rest goes out a chunk at a time, like new ranges: asked
+		 * whole, it would come back short again, and what it left
+		 * could only be asked a round trip later.
+		 */
+		e = boundary_after(r->off, eng->chunk, r->end);
+		if (e < r->end) {
+			slot_insert(eng, i + 1, slot_new(eng, e, r->end));
+			r->end = e;
+		}
 	}
 	s = round_down(r->covered, eng->align);
 	e = MIN(round_up(r->end, eng->align), eng->size);
 	r->state = SLOT_SENT;
+	r->nraw = r->nused = 0;
 	eng->in_flight++;
 	*off = s;
 	*len = MIN(e - s, eng->max_len);
+	r->sent_end = s + *len;
 	return r;
 }
 
@@ -288,6 +330,7 @@ extents_engine_reply(struct extents_req *r, uint64_t off,
 
 	if (r->state != SLOT_SENT)
 		return;
+	r->nraw += nr_entries / 2;
 	for (size_t i = 0; i + 1 < nr_entries && r->covered < r->end; i += 2) {
 		uint64_t len = entries[i], s = pos, e;
 
@@ -302,55 +345,84 @@ extents_engine_reply(struct extents_req *r, uint64_t off,
 		if (s > r->covered)
 			break;
 		e = MIN(e, r->end);
+		r->last = e - r->covered;
+		if (r->nused++ == 0)
+			r->first = r->last;
 		slot_append(r, e - r->covered, entries[i + 1]);
 		r->covered = e;
 	}
 }
 
 /*
- * After a short reply: [covered, end) becomes new IDLE slots right after
- * r, each about as long as what r's reply covered (the server's pace),
- * so the rest is asked in parallel too, as far as the hard cap allows.
+ * After a short reply: [covered, end) becomes an IDLE slot right after
+ * r, which extents_engine_request() asks a chunk at a time.
  */
 static void
 split_rest(struct extents_engine *eng, struct extents_req *r)
 {
-	uint64_t pos = r->covered, end = r->end, piece;
-	size_t i, room;
+	size_t i;
 
 	for (i = 0; eng->order[i] != r; i++)
 		;
-	piece = pow2_at_least(MAX(MAX(r->covered - r->off, eng->align),
-	    (uint64_t)EXTENTS_MIN_PIECE));
-	if (piece > eng->max_len)
-		piece = eng->max_len;
-	room = eng->nslots < eng->hard_cap ? eng->hard_cap - eng->nslots : 0;
-	room = MIN(room, (size_t)eng->window);
+	slot_insert(eng, i + 1, slot_new(eng, r->covered, r->end));
 	r->end = r->covered;
-	while (pos < end) {
-		uint64_t e = end;
-
-		if (room > 1) {
-			e = boundary_after(pos, piece, end);
-			room--;
-		}
-		slot_insert(eng, ++i, slot_new(eng, pos, e));
-		pos = e;
-	}
 }
 
 /*
- * New ranges are sized so that a window of replies holds about
- * EXTENTS_BUDGET pieces at the density r's reply showed: a dense map is
- * asked in small pieces (memory stays flat however many extents there
- * are), a sparse one in large pieces (few requests).
+ * How long one extent typically is, from r's reply.  The first extent
+ * used was cut by the request's start, and in a whole reply the last by
+ * its end, so the others say it best.  One extent says little: cut at a
+ * random place it is on average half its length, so twice what it
+ * covered, which also lets ranges grow while the map gets sparser.
+ */
+static void
+learn_ext_len(struct extents_engine *eng, const struct extents_req *r,
+    bool whole)
+{
+	uint64_t got = r->covered - r->off, sample;
+
+	if (r->nused == 1)
+		sample = 2 * got;
+	else if (!whole)
+		sample = (got - r->first) / (r->nused - 1);
+	else if (r->nused == 2)
+		sample = got / 2;
+	else
+		sample = (got - r->first - r->last) / (r->nused - 2);
+	sample = MAX(sample, (uint64_t)1);
+	/* Replies vary (and single extents guess): average them. */
+	eng->ext_len = eng->ext_len == 0 ? sample :
+	    (7 * eng->ext_len + sample) / 8;
+}
+
+/*
+ * Sizes new ranges after r's reply, within two limits.  Memory: a
+ * window of replies should hold about EXTENTS_BUDGET pieces at the
+ * density r showed, so a dense map is asked in small pieces (memory
+ * stays flat however many extents there are) and a sparse one in large
+ * pieces (few requests).  And once the server has answered short, its
+ * pace: a range should be what one reply covers (as many extents as the
+ * server sends at most, of the typical length), so every request in the
+ * window is answered whole and none waits for another's reply.
  */
 static void
 size_chunk(struct extents_engine *eng, const struct extents_req *r)
 {
-	uint64_t per_piece = (r->covered - r->off) / MAX(r->n, (size_t)1);
-	uint64_t want = per_piece * (EXTENTS_BUDGET / eng->window + 1);
+	uint64_t got = r->covered - r->off;
+	uint64_t want = got / MAX(r->n, (size_t)1) *
+	    (EXTENTS_BUDGET / eng->window + 1);
+	bool whole = r->covered >= MIN(r->end, r->sent_end);
 
+	learn_ext_len(eng, r, whole);
+	eng->per_reply = MAX(eng->per_reply, r->nraw);
+	if (!whole)
+		eng->limited = true;
+	if (eng->limited) {
+		uint64_t pace = eng->ext_len > UINT64_MAX / eng->per_reply ?
+		    UINT64_MAX : eng->ext_len * eng->per_reply;
+
+		want = MIN(want, pow2_at_most(pace));
+	}
 	eng->chunk = pow2_at_least(MAX(MAX(want, eng->align),
 	    (uint64_t)EXTENTS_MIN_PIECE));
 	if (eng->chunk > eng->max_len)

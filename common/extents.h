@@ -64,6 +64,12 @@ void extents_end(struct extent_iter *it);
  * cover so the rest goes out in parallel too.  Extents outside the
  * request, already covered, or empty are dropped; a reply that covers
  * nothing is an error ("server did not return any extents").
+ *
+ * Once a reply has come back short, requests are as long as one reply
+ * is expected to cover (the most extents the server sent in a reply,
+ * times their typical length), within the memory budget, so every
+ * request in the window is answered whole and the window stays full
+ * however few extents the server gives per reply.
  */
 struct extents_engine;
 struct extents_req;

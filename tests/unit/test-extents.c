@@ -6,6 +6,8 @@
  * going back over the first, out-of-order completion, errors.  Every
  * case checks the merged result against the model map, and the request
  * limits (alignment, 32 bits, block_max, window) on every request.
+ * Against a server that answers two extents per request, it also checks
+ * that the window stays full and no request is wasted.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -27,6 +29,7 @@ struct server {
 	uint64_t size;
 	size_t nmodel;
 	struct extent model[MAX_MODEL];	/* the true map, in order */
+	uint64_t run;			/* else: data and holes of this length */
 	unsigned max_per_reply;		/* 0: all up to the request end */
 	bool run_past;			/* last extent runs past the request */
 	bool split;			/* each extent in two, same flags */
@@ -44,6 +47,14 @@ struct pending {
 	uint32_t len;
 };
 
+/* What a run did, to judge how well it kept the window full. */
+struct stats {
+	size_t sent;		/* requests */
+	size_t waits;		/* replies waited for */
+	size_t *sent_then;	/* per wait: requests sent until then */
+	unsigned *in_flight;	/* per wait: requests in flight */
+};
+
 static unsigned failures;
 
 static void
@@ -59,6 +70,10 @@ check(bool ok, const char *name, const char *what)
 static uint32_t
 model_at(const struct server *sv, uint64_t off, uint64_t *end)
 {
+	if (sv->run > 0) {
+		*end = MIN(off - off % sv->run + sv->run, sv->size);
+		return off / sv->run % 2 == 0 ? 0 : 3;
+	}
 	for (size_t i = 0; i < sv->nmodel; i++) {
 		const struct extent *m = &sv->model[i];
 
@@ -123,6 +138,16 @@ expected(const struct server *sv, uint64_t off, uint64_t len,
 {
 	size_t n = 0;
 
+	if (sv->run > 0) {
+		for (uint64_t pos = off, end; pos < off + len; pos = end) {
+			uint32_t flags = model_at(sv, pos, &end);
+
+			end = MIN(end, off + len);
+			if (n < MAX_OUT)
+				out[n++] = (struct extent){ pos, end - pos, flags };
+		}
+		return n;
+	}
 	for (size_t i = 0; i < sv->nmodel; i++) {
 		const struct extent *m = &sv->model[i];
 		uint64_t s = MAX(m->offset, off);
@@ -147,7 +172,8 @@ struct limits {
 /* Sends what the engine asks, checking every request against the limits. */
 static bool
 send(const struct server *sv, const struct limits *lim,
-    struct extents_engine *eng, struct pending *pend, size_t *npend)
+    struct extents_engine *eng, struct pending *pend, size_t *npend,
+    struct stats *stats)
 {
 	unsigned window = lim->window ? lim->window : 64;
 	uint64_t align = lim->block_min ? lim->block_min : 1;
@@ -169,6 +195,8 @@ send(const struct server *sv, const struct limits *lim,
 			return false;
 		}
 		pend[(*npend)++] = (struct pending){ r, roff, rlen };
+		if (stats != NULL)
+			stats->sent++;
 	}
 	return true;
 }
@@ -180,7 +208,8 @@ send(const struct server *sv, const struct limits *lim,
  */
 static enum extents_status
 run(const struct server *sv, const struct limits *lim, uint64_t off,
-    uint64_t len, struct extent *out, size_t *nout, uint64_t *err_off)
+    uint64_t len, struct extent *out, size_t *nout, uint64_t *err_off,
+    struct stats *stats)
 {
 	struct extents_engine *eng;
 	struct pending pend[MAX_PENDING];
@@ -195,7 +224,7 @@ run(const struct server *sv, const struct limits *lim, uint64_t off,
 		struct extent e;
 		size_t k;
 
-		if (!send(sv, lim, eng, pend, &npend)) {
+		if (!send(sv, lim, eng, pend, &npend, stats)) {
 			st = EXTENTS_WAIT;
 			break;
 		}
@@ -213,11 +242,15 @@ run(const struct server *sv, const struct limits *lim, uint64_t off,
 		if (st == EXTENTS_END)
 			break;
 		/* WAIT: what it freed may let it send more before waiting. */
-		if (!send(sv, lim, eng, pend, &npend))
+		if (!send(sv, lim, eng, pend, &npend, stats))
 			break;
 		if (npend == 0) {
 			check(false, sv->name, "waits with nothing in flight");
 			break;
+		}
+		if (stats != NULL && stats->waits < MAX_OUT) {
+			stats->sent_then[stats->waits] = stats->sent;
+			stats->in_flight[stats->waits++] = npend;
 		}
 		k = sv->lifo ? npend - 1 : 0;
 		p = pend[k];
@@ -239,15 +272,15 @@ run(const struct server *sv, const struct limits *lim, uint64_t off,
 
 static void
 compare(const struct server *sv, const struct limits *lim, uint64_t off,
-    uint64_t len)
+    uint64_t len, struct stats *stats)
 {
-	static struct extent got[MAX_OUT], want[MAX_MODEL];
+	static struct extent got[MAX_OUT], want[MAX_OUT];
 	size_t ngot, nwant;
 	uint64_t eo;
 	enum extents_status st = EXTENTS_WAIT;
 	char what[256];
 
-	st = run(sv, lim, off, len, got, &ngot, &eo);
+	st = run(sv, lim, off, len, got, &ngot, &eo, stats);
 	nwant = expected(sv, off, len, want);
 	snprintf(what, sizeof(what), "range %" PRIu64 "+%" PRIu64
 	    ": status %d, %zu extents (want %zu)", off, len, st, ngot, nwant);
@@ -340,7 +373,7 @@ test_behaviours(void)
 			set_model(&sv, MAX(limit_cases[l].block_min, 1u));
 			for (size_t r = 0; r < ARRAY_SIZE(ranges); r++)
 				compare(&sv, &limit_cases[l], ranges[r][0],
-				    ranges[r][1]);
+				    ranges[r][1], NULL);
 		}
 	}
 }
@@ -358,13 +391,52 @@ test_large(void)
 	sv.model[0] = (struct extent){ 0, 5 * g, 0 };
 	sv.model[1] = (struct extent){ 5 * g, 10 * g, 3 };
 	sv.model[2] = (struct extent){ 15 * g, 5 * g + 512, 0 };
-	compare(&sv, &lim, 0, sv.size);
+	compare(&sv, &lim, 0, sv.size, NULL);
 	sv.run_past = true;
-	compare(&sv, &lim, 3 * g + 1, 14 * g);
+	compare(&sv, &lim, 3 * g + 1, 14 * g, NULL);
 	sv.max_per_reply = 1;
 	lim.block_max = 32 * 1024 * 1024;
 	lim.window = 64;
-	compare(&sv, &lim, 0, sv.size);
+	compare(&sv, &lim, 0, sv.size, NULL);
+}
+
+/*
+ * 1024 runs of 64 KiB, two extents per reply: 512 requests at the least,
+ * whatever their length.  Replies come back oldest first, as from a
+ * server working through its queue.  Each should leave the window full
+ * again until the last requests are out: a window that drains between
+ * round trips (to a rest the engine may only ask once its reply is
+ * back) leaves a slow link idle.
+ */
+static void
+test_pace(void)
+{
+	static size_t sent_then[MAX_OUT];
+	static unsigned in_flight[MAX_OUT];
+	static const struct limits lims[] = {
+		{ 0, 0, 0, false }, { 512, 0, 16, false },
+		{ 4096, 1u << 20, 0, false },
+	};
+	struct server sv = { .name = "two extents per reply" };
+	char what[256];
+
+	sv.size = 64 << 20;
+	sv.run = 64 << 10;
+	sv.max_per_reply = 2;
+	for (size_t l = 0; l < ARRAY_SIZE(lims); l++) {
+		struct stats st = { 0, 0, sent_then, in_flight };
+		unsigned window = lims[l].window ? lims[l].window : 64;
+		size_t starved = 0;
+
+		compare(&sv, &lims[l], 0, sv.size, &st);
+		for (size_t i = 0; i < st.waits; i++)
+			if (in_flight[i] < window && sent_then[i] < st.sent)
+				starved++;
+		snprintf(what, sizeof(what), "window %u: %zu requests (want "
+		    "512 and a few to learn), %zu of %zu waits with the window "
+		    "not full", window, st.sent, starved, st.waits);
+		check(st.sent <= 512 + 8 && starved <= 1, sv.name, what);
+	}
 }
 
 static void
@@ -381,7 +453,7 @@ test_errors(void)
 	sv.max_per_reply = 1;
 	sv.fail = true;
 	sv.fail_at = 150000;	/* not the first request */
-	st = run(&sv, &lim, 0, sv.size, got, &n, &eo);
+	st = run(&sv, &lim, 0, sv.size, got, &n, &eo, NULL);
 	check(st == EXTENTS_ERROR, sv.name, "not reported");
 	check(eo >= 150000 && eo < sv.size, sv.name, "wrong offset");
 	/* What came before the error is out, in order, and complete. */
@@ -390,7 +462,7 @@ test_errors(void)
 
 	sv.name = "errors as data";
 	lim.errors_as_data = true;
-	st = run(&sv, &lim, 0, sv.size, got, &n, &eo);
+	st = run(&sv, &lim, 0, sv.size, got, &n, &eo, NULL);
 	check(st == EXTENTS_END, sv.name, "did not finish");
 	check(n > 0 && got[n - 1].offset + got[n - 1].length == sv.size,
 	    sv.name, "does not cover the range");
@@ -400,7 +472,7 @@ test_errors(void)
 	sv.fail = false;
 	sv.empty_reply = true;
 	lim.errors_as_data = false;
-	st = run(&sv, &lim, 4096, 8192, got, &n, &eo);
+	st = run(&sv, &lim, 4096, 8192, got, &n, &eo, NULL);
 	check(st == EXTENTS_ERROR && n == 0 && eo == 4096, sv.name,
 	    "not an error at the request");
 }
@@ -410,6 +482,7 @@ main(void)
 {
 	test_behaviours();
 	test_large();
+	test_pace();
 	test_errors();
 	if (failures > 0) {
 		fprintf(stderr, "test-extents: %u failures\n", failures);
