@@ -25,6 +25,7 @@
 #include "copy.h"
 
 #define CHUNK		(4u << 20)	/* bytes compared per step */
+#define PIECE		(1u << 20)	/* reads in flight: CHUNK / PIECE */
 #define SUB		4096u		/* memcmp unit before byte search */
 #define MERGE_GAP	512		/* closer differing bytes: one range */
 #define SHOW_RANGES	5
@@ -34,8 +35,9 @@ struct vside {
 	struct extent_iter *it;
 	struct extent e;	/* the extent holding the current offset */
 	char *buf;
-	bool busy;		/* a read is in flight */
-	int err;
+	unsigned busy;		/* reads in flight */
+	int err;		/* the first failure */
+	uint64_t err_off;
 };
 
 struct diffs {
@@ -98,32 +100,48 @@ vside_zero(const struct vside *s)
 	return (s->e.flags & EXTENT_ZERO) != 0;
 }
 
+struct piece {
+	struct vside *s;
+	uint64_t off;
+};
+
 /* Runs from ep_try_poll, or inside ep_aio_read for local kinds. */
 static void
 read_done(void *opaque, int err)
 {
-	struct vside *s = opaque;
+	struct piece *p = opaque;
 
-	s->busy = false;
-	s->err = err;
+	p->s->busy--;
+	if (err != 0 && p->s->err == 0) {
+		p->s->err = err;
+		p->s->err_off = p->off;
+	}
 }
 
-/* Reads [off, off + n) of the sides given (NULL: not read), in parallel. */
+/*
+ * Reads [off, off + n) of the sides given (NULL: not read), both at
+ * once and in pieces, so a server can work on several at a time.
+ */
 static void
 read_both(struct vside *a, struct vside *b, uint64_t off, size_t n)
 {
 	struct endpoint *eps[2] = { a ? a->ep : NULL, b ? b->ep : NULL };
 	struct vside *sides[2] = { a, b };
+	struct piece pieces[2][CHUNK / PIECE];
 
 	for (int i = 0; i < 2; i++) {
 		if (sides[i] == NULL)
 			continue;
-		sides[i]->busy = true;
 		sides[i]->err = 0;
-		ep_aio_read(sides[i]->ep, sides[i]->buf, n, off, read_done,
-		    sides[i]);
+		for (size_t pos = 0, k = 0; pos < n; pos += PIECE, k++) {
+			pieces[i][k] = (struct piece){ sides[i], off + pos };
+			sides[i]->busy++;
+			ep_aio_read(sides[i]->ep, sides[i]->buf + pos,
+			    MIN((size_t)PIECE, n - pos), off + pos, read_done,
+			    &pieces[i][k]);
+		}
 	}
-	while ((a != NULL && a->busy) || (b != NULL && b->busy)) {
+	while ((a != NULL && a->busy > 0) || (b != NULL && b->busy > 0)) {
 		struct endpoint *failed = NULL;
 		int e = ep_try_poll(eps, 2, 1000, &failed);
 
@@ -133,8 +151,8 @@ read_both(struct vside *a, struct vside *b, uint64_t off, size_t n)
 	}
 	for (int i = 0; i < 2; i++)
 		if (sides[i] != NULL && sides[i]->err != 0)
-			ep_die(sides[i]->ep, "verify: read", off,
-			    sides[i]->err);
+			ep_die(sides[i]->ep, "verify: read",
+			    sides[i]->err_off, sides[i]->err);
 }
 
 static void
