@@ -222,3 +222,11 @@ start_corrupt() {
 	--check=$HELLO --check-file=sum|--check and --check-file
 	EOF
 }
+
+@test "copy: --verify names the side and offset of a read error" {
+	start_nbdkit src pattern 3M
+	start_nbdkit dst --filter=error memory 3M error-pread-rate=1 \
+		error-pread=EIO
+	run_tool 1 nbd-copy --verify "$src" "$dst"
+	assert_one_line_error nbd-copy "destination: $dst: verify: read at offset 0: Input/output error"
+}
