@@ -53,10 +53,101 @@ unregister_conn(struct conn *c)
 	return found;
 }
 
+/* Keeps libnbd's error (or ours) as why this thread's last call failed. */
+static void
+keep_error(const char *fallback)
+{
+	const char *msg = nbd_get_error();
+
+	snprintf(last_error, sizeof(last_error), "%s",
+	    msg != NULL && msg[0] != '\0' ? msg : fallback);
+}
+
+/* The message libnbd's synchronous call of the same name would give. */
+static void
+keep_option_error(const char *call, const char *request, int e)
+{
+	snprintf(last_error, sizeof(last_error),
+	    "%s: server replied with error to %s request: %s", call, request,
+	    strerror(e));
+}
+
 void
 conn_die(const struct conn *c)
 {
-	errx(EXIT_FAILURE, "%s: %s", c->name, nbd_get_error());
+	const char *msg = last_error[0] != '\0' ? last_error : nbd_get_error();
+
+	errx(EXIT_FAILURE, "%s: %s", c->name, msg ? msg : "unknown error");
+}
+
+/*
+ * Runs the state machine while the handshake (or an option) is in
+ * progress, as libnbd's own synchronous calls do, but with a timeout so
+ * that SIGINT/SIGTERM stop a server that never answers.
+ */
+static int
+wait_connecting(struct nbd_handle *h)
+{
+	while (nbd_aio_is_connecting(h) == 1) {
+		if (cli_interrupted) {
+			snprintf(last_error, sizeof(last_error), "interrupted");
+			return -1;
+		}
+		if (nbd_poll(h, 1000) == -1 && nbd_get_errno() != EINTR) {
+			keep_error("connection failed");
+			return -1;
+		}
+	}
+	if (nbd_aio_is_ready(h) != 1 && nbd_aio_is_negotiating(h) != 1) {
+		keep_error("connection closed during the handshake");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+option_done(void *user, int *error)
+{
+	*(int *)user = *error;
+	return 1;
+}
+
+/* Issues an option with its completion going to *err, then waits. */
+static int
+wait_option(struct nbd_handle *h, int issued, const char *call,
+    const char *request, int *err)
+{
+	if (issued == -1) {
+		keep_error("option refused");
+		return -1;
+	}
+	if (wait_connecting(h) == -1)
+		return -1;
+	if (*err != 0) {
+		keep_option_error(call, request, *err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+opt_go(struct nbd_handle *h)
+{
+	int e = 0;
+
+	return wait_option(h, nbd_aio_opt_go(h, (nbd_completion_callback){
+	    .callback = option_done, .user_data = &e }), "nbd_opt_go",
+	    "opt_go", &e);
+}
+
+static int
+opt_info(struct nbd_handle *h)
+{
+	int e = 0;
+
+	return wait_option(h, nbd_aio_opt_info(h, (nbd_completion_callback){
+	    .callback = option_done, .user_data = &e }), "nbd_opt_info",
+	    "opt_info", &e);
 }
 
 static int
@@ -103,20 +194,32 @@ override_uri_export(struct nbd_handle *h, const struct conn_want *want)
 {
 	if (nbd_aio_is_negotiating(h) != 1)
 		return 0;	/* oldstyle: the server has no names */
-	if (nbd_set_export_name(h, want->export_name) == -1)
+	if (nbd_set_export_name(h, want->export_name) == -1) {
+		keep_error("bad export name");
 		return -1;
-	return want->opt_mode ? 0 : nbd_opt_go(h);
+	}
+	return want->opt_mode ? 0 : opt_go(h);
 }
 
 static int
 connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 {
+	int r;
+
 	if (arg->kind == EP_ARG_URI)
-		return nbd_connect_uri(h, arg->str);
-	if (arg->kind == EP_ARG_CMD)
-		return nbd_connect_systemd_socket_activation(h,
+		r = nbd_aio_connect_uri(h, arg->str);
+	else if (arg->kind == EP_ARG_CMD)
+		r = nbd_aio_connect_systemd_socket_activation(h,
 		    (char **)arg->cmd);
-	return -2;
+	else {
+		snprintf(last_error, sizeof(last_error), "not an NBD endpoint");
+		return -1;
+	}
+	if (r == -1) {
+		keep_error("connect failed");
+		return -1;
+	}
+	return wait_connecting(h);
 }
 
 /* What the handshake settled before any export was chosen. */
@@ -139,6 +242,8 @@ record(struct conn *c, const struct conn_want *want)
 
 	record_handshake(c);
 	c->size = nbd_get_size(h);
+	if (c->size < 0)
+		keep_error("the server sent no export size");
 	v = nbd_get_block_size(h, LIBNBD_SIZE_MINIMUM);
 	c->block_min = v > 0 ? v : 0;
 	v = nbd_get_block_size(h, LIBNBD_SIZE_PREFERRED);
@@ -166,6 +271,7 @@ conn_try_open(const struct ep_arg *arg, const struct conn_want *want)
 {
 	bool late_name = want->export_name != NULL && arg->kind == EP_ARG_URI;
 	struct conn *c;
+	last_error[0] = '\0';
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -181,13 +287,13 @@ conn_try_open(const struct ep_arg *arg, const struct conn_want *want)
 	}
 	/* Registered before connecting so a "[ CMD ]" is reaped on any exit. */
 	register_conn(c);
-	if (setup_handle(c->h, want, late_name) == -1 ||
-	    connect_handle(c->h, arg) != 0 ||
+	if (setup_handle(c->h, want, late_name) == -1) {
+		keep_error("bad settings");
+		conn_close(c);
+		return NULL;
+	}
+	if (connect_handle(c->h, arg) == -1 ||
 	    (late_name && override_uri_export(c->h, want) == -1)) {
-		const char *msg = nbd_get_error();
-
-		snprintf(last_error, sizeof(last_error), "%s",
-		    msg ? msg : "not an NBD endpoint");
 		conn_close(c);
 		return NULL;
 	}
@@ -212,10 +318,13 @@ conn_open(const struct ep_arg *arg, const struct conn_want *want)
 int
 conn_go(struct conn *c, const char *export_name)
 {
+	last_error[0] = '\0';
 	if (export_name != NULL &&
-	    nbd_set_export_name(c->h, export_name) == -1)
+	    nbd_set_export_name(c->h, export_name) == -1) {
+		keep_error("bad export name");
 		return -1;
-	if (nbd_opt_go(c->h) == -1)
+	}
+	if (opt_go(c->h) == -1)
 		return -1;
 	record(c, &c->c_want);
 	return 0;
@@ -224,6 +333,7 @@ conn_go(struct conn *c, const char *export_name)
 int
 conn_info(struct conn *c, const char *export_name)
 {
+	last_error[0] = '\0';
 	/*
 	 * An oldstyle server skips negotiation, so the handle is ready
 	 * already and what it sent is all there is to know.
@@ -233,14 +343,17 @@ conn_info(struct conn *c, const char *export_name)
 		return 0;
 	}
 	if (export_name != NULL &&
-	    nbd_set_export_name(c->h, export_name) == -1)
+	    nbd_set_export_name(c->h, export_name) == -1) {
+		keep_error("bad export name");
 		return -1;
-	if (nbd_opt_info(c->h) == -1) {
+	}
+	if (opt_info(c->h) == -1) {
 		/*
 		 * Old servers do not know NBD_OPT_INFO; only going all the
 		 * way tells them apart from a refused export.
 		 */
-		if (nbd_aio_is_negotiating(c->h) != 1 || nbd_opt_go(c->h) == -1)
+		if (cli_interrupted || nbd_aio_is_negotiating(c->h) != 1 ||
+		    opt_go(c->h) == -1)
 			return -1;
 	}
 	record(c, &c->c_want);
@@ -276,9 +389,13 @@ conn_list_exports(struct conn *c,
     void *opaque)
 {
 	struct list_cb l = { .export_fn = fn, .opaque = opaque };
+	int e = 0;
 
-	return nbd_opt_list(c->h, (nbd_list_callback){
-	    .callback = list_export_cb, .user_data = &l }) == -1 ? -1 : 0;
+	last_error[0] = '\0';
+	return wait_option(c->h, nbd_aio_opt_list(c->h, (nbd_list_callback){
+	    .callback = list_export_cb, .user_data = &l },
+	    (nbd_completion_callback){ .callback = option_done,
+	    .user_data = &e }), "nbd_opt_list", "list", &e);
 }
 
 int
@@ -286,23 +403,39 @@ conn_list_contexts(struct conn *c, int (*fn)(void *opaque, const char *name),
     void *opaque)
 {
 	struct list_cb l = { .context_fn = fn, .opaque = opaque };
+	int e = 0;
 
-	return nbd_opt_list_meta_context(c->h, (nbd_context_callback){
-	    .callback = list_context_cb, .user_data = &l }) == -1 ? -1 : 0;
+	last_error[0] = '\0';
+	return wait_option(c->h, nbd_aio_opt_list_meta_context(c->h,
+	    (nbd_context_callback){ .callback = list_context_cb,
+	    .user_data = &l }, (nbd_completion_callback){
+	    .callback = option_done, .user_data = &e }),
+	    "nbd_opt_list_meta_context", "list meta context", &e);
 }
 
 void
 conn_abort(struct conn *c)
 {
 	/* Best effort: the server may have gone already, which is fine. */
-	if (nbd_aio_is_negotiating(c->h) == 1)
-		(void)nbd_opt_abort(c->h);
+	if (nbd_aio_is_negotiating(c->h) == 1 && nbd_aio_opt_abort(c->h) == 0)
+		(void)wait_connecting(c->h);
 }
 
 const char *
 conn_last_error(void)
 {
 	return last_error;
+}
+
+const char *
+conn_dead_reason(const struct conn *c)
+{
+	const char *msg;
+
+	if (nbd_aio_is_dead(c->h) != 1)
+		return NULL;
+	msg = nbd_get_error();
+	return msg != NULL && msg[0] != '\0' ? msg : NULL;
 }
 
 bool
@@ -320,6 +453,32 @@ conn_can_extents(const struct conn *c)
 	return c->sr && conn_has_context(c, LIBNBD_CONTEXT_BASE_ALLOCATION);
 }
 
+/*
+ * Sends NBD_CMD_DISC (or NBD_OPT_ABORT) and gives the server a few
+ * seconds to see it; after a signal, or from a server that does not
+ * answer, we go anyway rather than hang on the way out.
+ */
+static void
+disconnect(struct nbd_handle *h)
+{
+	int r = -1;
+
+	if (cli_interrupted)
+		return;
+	if (nbd_aio_is_ready(h) == 1)
+		r = nbd_aio_disconnect(h, 0);
+	else if (nbd_aio_is_negotiating(h) == 1)
+		r = nbd_aio_opt_abort(h);
+	if (r == -1)
+		return;
+	for (int i = 0; i < 50 && !cli_interrupted; i++) {
+		if (nbd_aio_is_closed(h) == 1 || nbd_aio_is_dead(h) == 1)
+			return;
+		if (nbd_poll(h, 100) == -1 && nbd_get_errno() != EINTR)
+			return;
+	}
+}
+
 void
 conn_close(struct conn *c)
 {
@@ -332,8 +491,7 @@ conn_close(struct conn *c)
 		 * its metadata, then make sure a "[ CMD ]" that ignores the
 		 * closed socket still exits: nbd_close waits for it.
 		 */
-		if (nbd_aio_is_ready(c->h) == 1 || nbd_aio_is_negotiating(c->h) == 1)
-			nbd_shutdown(c->h, 0);
+		disconnect(c->h);
 		nbd_kill_subprocess(c->h, 0);
 		nbd_close(c->h);
 	}

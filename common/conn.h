@@ -107,6 +107,12 @@ int conn_list_contexts(struct conn *c,
  */
 void conn_abort(struct conn *c);
 
+/*
+ * If the connection died, why (libnbd's error from the call that saw it
+ * die, in this thread); NULL otherwise.
+ */
+const char *conn_dead_reason(const struct conn *c);
+
 /* True if the server agreed to this meta context. */
 bool conn_has_context(const struct conn *c, const char *name);
 
@@ -119,7 +125,10 @@ void conn_close(struct conn *c);
 /* Closes every conn still open: the atexit path. */
 void conn_close_all(void);
 
-/* "PROG: NAME: libnbd's error", exit 1. */
+/*
+ * "PROG: NAME: why", exit 1: why the last conn_* call failed, or
+ * libnbd's error after a failed libnbd call of the caller's own.
+ */
 NORETURN void conn_die(const struct conn *c);
 
 #endif

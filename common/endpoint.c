@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "endpoint-internal.h"
 
 void
@@ -21,8 +22,10 @@ ep_die(const struct endpoint *ep, const char *what, uint64_t off, int e)
 {
 	const char *why = strerror(e);
 
-	if (e == EPROTO && ep->error_detail[0] != '\0')
+	if (ep->error_detail[0] != '\0')
 		why = ep->error_detail;
+	else if (ep->conn != NULL && conn_dead_reason(ep->conn) != NULL)
+		why = conn_dead_reason(ep->conn);
 	errx(EXIT_FAILURE, "%s: %s: %s at offset %" PRIu64 ": %s", ep->side,
 	    ep->name, what, off, why);
 }

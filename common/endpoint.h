@@ -114,8 +114,12 @@ struct endpoint {
 	bool has_extents;	/* extents.c can learn real holes */
 	bool discards;		/* null: what is written is thrown away */
 	struct conn *conn;	/* NBD kinds only */
-	/* Why the last EPROTO happened (a server broke the protocol). */
-	char error_detail[128];
+	/*
+	 * Why the last command failed, when the kind knows better than
+	 * errno: the rule a server broke (EPROTO), or libnbd's reason a
+	 * connection died.
+	 */
+	char error_detail[256];
 };
 
 struct ep_open_opts {
@@ -139,6 +143,12 @@ struct ep_open_opts {
  */
 struct endpoint *ep_open(const struct ep_arg *arg,
     const struct ep_open_opts *opts);
+
+/*
+ * An endpoint over a connection the caller opened with conn.h and keeps:
+ * ep_close() leaves the connection open.  (nbd-info reads through it.)
+ */
+struct endpoint *ep_nbd_adopt(struct conn *c, const char *side);
 
 /* The wrappers tools call.  These exit 1 on error via ep_die(). */
 size_t ep_read(struct endpoint *ep, void *buf, size_t len, uint64_t off);
@@ -179,8 +189,8 @@ int ep_try_poll(struct endpoint *const *eps, size_t n, int timeout_ms,
 bool ep_same_file(const struct endpoint *a, const struct ep_arg *b);
 
 /*
- * "PROG: SIDE: NAME: what at offset N: strerror(err)", exit 1; for
- * EPROTO, error_detail replaces strerror when the kind left one.
+ * "PROG: SIDE: NAME: what at offset N: strerror(err)", exit 1;
+ * error_detail replaces strerror when the kind left one.
  */
 NORETURN void ep_die(const struct endpoint *ep, const char *what,
     uint64_t off, int err);

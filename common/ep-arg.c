@@ -33,7 +33,8 @@ ep_arg_redact(const char *uri)
 		return strdup(uri);
 	auth += 3;
 	end = auth + strcspn(auth, "/?#");
-	at = memchr(auth, '@', end - auth);
+	/* The last '@' ends the userinfo: a password may hold '@' too. */
+	at = memrchr(auth, '@', end - auth);
 	if (at == NULL)
 		return strdup(uri);
 	colon = memchr(auth, ':', at - auth);
@@ -52,6 +53,10 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* Words may hold anything; the message stays one printable line. */
+	for (char *p = err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 
@@ -78,6 +83,16 @@ parse_cmd(const char **args, int nargs, int *i, struct ep_arg *out,
 	out->str = out->cmd[0];
 	*i = end + 1;
 	return 0;
+}
+
+static int
+unknown_scheme(char *err, size_t errlen, const char *w)
+{
+	char *shown = ep_arg_redact(w);
+
+	fail(err, errlen, "'%s': unknown URI scheme", shown ? shown : "?");
+	free(shown);
+	return -1;
 }
 
 int
@@ -109,7 +124,7 @@ ep_arg_parse(const char **args, int nargs, int *i, struct ep_arg *out,
 		out->kind = EP_ARG_NULL;
 	else if (strstr(w, "://") != NULL &&
 	    strcspn(w, "/") > strcspn(w, ":"))
-		return fail(err, errlen, "'%s': unknown URI scheme", w);
+		return unknown_scheme(err, errlen, w);
 	else
 		out->kind = EP_ARG_PATH;
 	out->display = out->kind == EP_ARG_URI ? ep_arg_redact(w) : strdup(w);

@@ -119,5 +119,5 @@ assert [e["export-name"] for e in d["exports"]] == ["a", "c"]'
 		"nbd-info: nbdkit: nbd_opt_list: server replied with error to list request: Operation not supported"
 	run_tool 1 nbd-info --list -- [ nbdkit --oldstyle memory 1M ]
 	assert_output ''
-	assert_one_line_error nbd-info 'nbd_opt_list'
+	assert_one_line_error nbd-info 'opt_list'
 }

@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libnbd.h>
 #include <magic.h>
 
+#include "cli.h"
 #include "compiler.h"
 #include "conn.h"
+#include "endpoint.h"
 #include "info.h"
 
 /* As much as nbdinfo gives file(1): enough for partition tables and
@@ -22,13 +23,22 @@ char *
 info_content(struct conn *c)
 {
 	static char buf[PROBE_BYTES];
-	size_t len = MIN((uint64_t)c->size, (uint64_t)PROBE_BYTES);
+	size_t len = MIN((uint64_t)c->size, (uint64_t)PROBE_BYTES), got;
+	struct endpoint *ep;
 	magic_t m;
 	const char *what;
 	char *ret = NULL;
+	int e = 0;
 
-	if (c->size < 0 ||
-	    (len > 0 && nbd_pread(c->h, buf, len, 0, 0) == -1))
+	if (c->size < 0)
+		return NULL;
+	/* Through the endpoint, so broken read replies are caught. */
+	ep = ep_nbd_adopt(c, "export");
+	if (len > 0)
+		e = ep_try_read(ep, buf, len, 0, &got);
+	ep_close(ep);
+	cli_check_interrupted();
+	if (e != 0)
 		return NULL;
 	m = magic_open(MAGIC_NONE);
 	if (m == NULL)

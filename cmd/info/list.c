@@ -71,7 +71,7 @@ show_one(struct info_out *out, struct conn *c, const char *name,
 		name = NULL;		/* chosen at open */
 	}
 	if (conn_info(ec, name) == -1) {
-		report(name != NULL ? name : want.export_name, nbd_get_error());
+		report(name != NULL ? name : want.export_name, conn_last_error());
 		ok = false;
 	} else
 		info_show_export(out, ec, desc, content);
