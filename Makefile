@@ -67,7 +67,7 @@ unit: $(UNIT_BIN)
 
 check: deps
 	@$(MAKE) --no-print-directory all unit
-	NBDU_BUILD=$(abspath $(BUILD)) bats --jobs $(BATS_JOBS) tests
+	NBDU_BUILD=$(abspath $(BUILD)) NBDU_SANITIZE=$(SANITIZE) bats --jobs $(BATS_JOBS) tests
 
 check-sanitize: deps
 	@$(MAKE) --no-print-directory check BUILD=build-asan SANITIZE=address,undefined

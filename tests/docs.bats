@@ -66,7 +66,7 @@ tools() {
 @test "docs: make install and uninstall honour PREFIX and DESTDIR" {
 	local d=$BATS_TEST_TMPDIR/root t
 	make -s -C "$BATS_TEST_DIRNAME/.." install BUILD="$NBDU_BUILD" \
-		PREFIX=/opt/nbdu DESTDIR="$d" >/dev/null
+		SANITIZE="${NBDU_SANITIZE:-}" PREFIX=/opt/nbdu DESTDIR="$d" >/dev/null
 	for t in $(tools); do
 		[ -x "$d/opt/nbdu/bin/$t" ] || fail "no $t binary"
 		[ -f "$d/opt/nbdu/share/man/man1/$t.1" ] || fail "no $t man page"
