@@ -40,7 +40,6 @@
 #include "endpoint.h"
 #include "extents.h"
 
-#define EXTENTS_WINDOW		64	/* requests in flight by default */
 #define EXTENTS_SLACK		2	/* cap: this many windows of slots */
 #define EXTENTS_MIN_CHUNK	(1u << 20)	/* the first request, to learn */
 #define EXTENTS_MIN_PIECE	4096		/* ranges are no shorter */
@@ -668,6 +667,22 @@ send_requests(struct extent_iter *it)
 	}
 }
 
+/*
+ * Waits for the requests in flight, so the callbacks that point into the
+ * engine are done with it, and the server is not left writing replies to
+ * a closed socket (nbdkit 1.32 aborts when several fail at once).  False
+ * if the connection died or Ctrl-C was pressed first.
+ */
+static bool
+drain(struct extent_iter *it)
+{
+	while (extents_engine_in_flight(it->eng) > 0)
+		if (cli_interrupted || (nbd_poll(it->ep->conn->h, 1000) == -1 &&
+		    nbd_get_errno() != EINTR))
+			return false;
+	return true;
+}
+
 static bool
 next_nbd(struct extent_iter *it, struct extent *e)
 {
@@ -682,6 +697,7 @@ next_nbd(struct extent_iter *it, struct extent *e)
 			return false;
 		case EXTENTS_ERROR:
 			why = extents_engine_error(it->eng, &off);
+			drain(it);
 			errx(EXIT_FAILURE, "%s: %s: block status at offset %"
 			    PRIu64 ": %s", it->ep->side, it->ep->name, off, why);
 		case EXTENTS_WAIT:
@@ -717,10 +733,8 @@ extents_end(struct extent_iter *it)
 		return;
 	if (it->eng != NULL) {
 		/* The callbacks point into the engine: let them finish first. */
-		while (extents_engine_in_flight(it->eng) > 0)
-			if (nbd_poll(it->ep->conn->h, 1000) == -1 &&
-			    nbd_get_errno() != EINTR)
-				return;		/* dead: leak rather than risk it */
+		if (!drain(it))
+			return;		/* leak rather than risk it */
 		extents_engine_free(it->eng);
 	}
 	free(it);

@@ -32,9 +32,15 @@ struct extent {
 	uint32_t flags;		/* the context's raw value */
 };
 
+/*
+ * Requests in flight by default: deep enough to keep a server with many
+ * threads busy over a slow link when it answers a few extents at a time.
+ */
+#define EXTENTS_WINDOW	256
+
 struct extents_opts {
 	const char *context;	/* NULL: base:allocation */
-	unsigned window;	/* requests in flight; 0: default */
+	unsigned window;	/* requests in flight; 0: EXTENTS_WINDOW */
 	bool errors_as_data;	/* a failed request is one data extent */
 };
 

@@ -241,9 +241,19 @@ map(struct endpoint *ep, uint64_t len)
 			totals_add(&t, &e);
 		if (opts.picture)
 			picture_add(&p, &e);
-		/* Stop at a closed pipe instead of mapping to the end. */
-		if (ferror(stdout))
+		/*
+		 * Stop at a closed pipe instead of mapping to the end, once
+		 * the requests in flight are answered: nbdkit 1.32 aborts
+		 * (an assertion in raw_send_socket) when a client leaves
+		 * with several replies still to write.
+		 */
+		if (ferror(stdout)) {
+			int werr = errno;	/* the write's: polling clobbers it */
+
+			extents_end(it);
+			errno = werr;
 			cli_stdout_failed();
+		}
 	}
 	extents_end(it);
 	if (each)

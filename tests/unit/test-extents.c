@@ -175,7 +175,7 @@ send(const struct server *sv, const struct limits *lim,
     struct extents_engine *eng, struct pending *pend, size_t *npend,
     struct stats *stats)
 {
-	unsigned window = lim->window ? lim->window : 64;
+	unsigned window = lim->window ? lim->window : EXTENTS_WINDOW;
 	uint64_t align = lim->block_min ? lim->block_min : 1;
 	struct extents_req *r;
 	uint64_t roff;
@@ -425,7 +425,8 @@ test_pace(void)
 	sv.max_per_reply = 2;
 	for (size_t l = 0; l < ARRAY_SIZE(lims); l++) {
 		struct stats st = { 0, 0, sent_then, in_flight };
-		unsigned window = lims[l].window ? lims[l].window : 64;
+		unsigned window = lims[l].window ?
+		    lims[l].window : EXTENTS_WINDOW;
 		size_t starved = 0;
 
 		compare(&sv, &lims[l], 0, sv.size, &st);
