@@ -465,7 +465,11 @@ disconnect(struct nbd_handle *h)
 
 	if (cli_interrupted)
 		return;
-	if (nbd_aio_is_ready(h) == 1)
+	/*
+	 * Also with replies still due: closing the socket under a server
+	 * still writing them is rude, and crashes nbdkit 1.32.
+	 */
+	if (nbd_aio_is_ready(h) == 1 || nbd_aio_is_processing(h) == 1)
 		r = nbd_aio_disconnect(h, 0);
 	else if (nbd_aio_is_negotiating(h) == 1)
 		r = nbd_aio_opt_abort(h);
