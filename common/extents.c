@@ -564,6 +564,8 @@ done_cb(void *opaque, int *error)
 	return 1;	/* retire the command: nobody asks for it by cookie */
 }
 
+static void send_requests(struct extent_iter *it);
+
 struct extent_iter *
 extents_begin(struct endpoint *ep, uint64_t off, uint64_t len,
     const struct extents_opts *opts)
@@ -590,6 +592,11 @@ extents_begin(struct endpoint *ep, uint64_t off, uint64_t len,
 		it->eng = extents_engine_new(off, len, ep->size, c->block_min,
 		    c->block_max, opts->window, opts->errors_as_data);
 		it->eng->context = context;
+		/*
+		 * Asked now, so a caller that begins the next range before it
+		 * needs it (nbd-copy's next chunk) finds the answers there.
+		 */
+		send_requests(it);
 	} else if (c != NULL || ep->ops->local_extent == NULL ||
 	    !ep->has_extents)
 		it->fallback = true;
@@ -692,6 +699,14 @@ next_nbd(struct extent_iter *it, struct extent *e)
 	for (;;) {
 		switch (extents_engine_next(it->eng, e)) {
 		case EXTENTS_HAVE:
+			/*
+			 * Refill a half-empty window while results are still
+			 * buffered, so the next ones are on their way before
+			 * the buffer runs dry instead of a round trip after.
+			 */
+			if (2 * extents_engine_in_flight(it->eng) <
+			    it->eng->window)
+				send_requests(it);
 			return true;
 		case EXTENTS_END:
 			return false;

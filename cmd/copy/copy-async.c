@@ -4,8 +4,14 @@
  * descriptor) per side and keeps up to -R requests and --queue-size
  * bytes in flight on it through the endpoints' aio calls, driving both
  * sides from one poll loop: no thread per request.  Workers take the
- * image in chunks; inside a chunk the extents iterator is pipelined, so
- * the next extents are already known when reads need them.
+ * image in chunks; inside a chunk the extents iterator is pipelined, and
+ * the next chunk's extents are asked while the current one is copied,
+ * so the next extents are already known when reads need them.
+ *
+ * Read buffers come from a per-worker pool bounded by --queue-size (the
+ * bytes of every buffer held, in flight or idle), sized to the reads
+ * and reused, so memory stays flat and the few buffers in use stay warm
+ * in the cache.
  *
  * Completion callbacks only queue the finished command; the loop does
  * the follow-up work (zero detection, writes), so nothing runs nested
@@ -44,6 +50,7 @@
 #define SLOW_NS		(2 * 1000000)	/* a read this slow: latency-bound */
 #define SLOW_REQUEST	(4 << 20)
 #define SAMPLES		8		/* reads timed before deciding */
+#define BUF_MIN		(64u << 10)	/* smallest pooled buffer */
 
 /* What every worker shares; the first failure wins. */
 struct shared {
@@ -51,6 +58,7 @@ struct shared {
 	struct endpoint *src, *dst;	/* the main thread's, for messages */
 	uint64_t size;
 	uint64_t chunk;
+	unsigned nworkers;
 	_Atomic uint64_t next_chunk;
 	atomic_bool stop;
 	bool skip_zeroes;	/* zero ranges need nothing written */
@@ -67,6 +75,13 @@ struct shared {
 
 enum op_kind { OP_READ, OP_WRITE, OP_ZERO };
 
+/* A read buffer, in the worker's pool or held by one read. */
+struct buf {
+	struct buf *next;
+	size_t size;
+	char *data;
+};
+
 /* One command in flight, or a read's buffer waiting for its writes. */
 struct op {
 	struct worker *w;
@@ -75,8 +90,7 @@ struct op {
 	int err;
 	uint64_t off;
 	size_t len;
-	char *buf;		/* OP_READ: its buffer; OP_WRITE: into parent */
-	size_t buf_size;
+	struct buf *buf;	/* OP_READ: its buffer */
 	struct op *parent;	/* the read a write or zero came from */
 	unsigned pending;	/* OP_READ: destination commands outstanding */
 	int64_t t0;		/* OP_READ: when issued, for latency */
@@ -90,14 +104,18 @@ struct worker {
 	struct op *free_ops;
 	struct op *done, **done_tail;	/* completed, in order */
 	unsigned src_busy, dst_busy;	/* commands in flight per side */
-	uint64_t bytes;		/* buffer bytes held by reads */
+	uint64_t src_bytes, dst_bytes;	/* payload bytes in flight */
+	struct buf *bufs;	/* the pool: idle buffers */
+	uint64_t held;		/* bytes of all buffers, idle or in use */
 	size_t rs;		/* request size, may grow once */
-	unsigned depth;		/* reads in flight, may grow once */
+	unsigned depth;		/* requests of rs in flight, may grow once */
 	unsigned samples;
-	int64_t min_lat;
+	int64_t min_lat, last_done;	/* ns: shortest read, last done */
+	int64_t gaps[SAMPLES - 1];	/* ns between read completions */
 
-	struct copy_segments segs;
-	bool segs_open, exhausted, dead;
+	/* The chunk being copied and the next one, its extents asked. */
+	struct copy_segments segs, next_segs;
+	bool segs_open, next_open, exhausted, dead;
 	uint64_t seg_off, seg_len;	/* what is left of the segment */
 	bool seg_zero;
 };
@@ -155,15 +173,75 @@ op_get(struct worker *w, enum op_kind kind, uint64_t off, size_t len)
 	op->len = len;
 	op->parent = NULL;
 	op->pending = 0;
+	op->buf = NULL;
 	return op;
 }
 
-/* Ops keep their buffers on the free list: buffers are reused. */
+static void
+buf_free(struct worker *w, struct buf *b)
+{
+	w->held -= b->size;
+	free(b->data);
+	free(b);
+}
+
+/*
+ * A buffer for a read of len bytes: the smallest idle one that fits, or
+ * a new one if the pool's bytes stay within the limit (idle buffers too
+ * small are dropped to make room).  NULL: wait for one to come back.
+ * The limit is --queue-size, or the depth's worth of requests when that
+ * is less: against a fast server a few buffers in turn keep it as busy
+ * as many would, and stay in the cache.  With nothing held at all, one
+ * is made whatever its size, so a tiny --queue-size still progresses.
+ */
+static struct buf *
+buf_get(struct worker *w, size_t len)
+{
+	uint64_t limit = MIN(w->sh->o->queue_size,
+	    (uint64_t)w->depth * w->rs);
+	struct buf **best = NULL, *b;
+	size_t want = BUF_MIN;
+
+	for (struct buf **pp = &w->bufs; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->size >= len &&
+		    (best == NULL || (*pp)->size < (*best)->size))
+			best = pp;
+	if (best != NULL) {
+		b = *best;
+		*best = b->next;
+		return b;
+	}
+	/* Short reads (extent edges) take a power of two up to rs. */
+	while (want < len)
+		want *= 2;
+	want = MAX(MIN(want, w->rs), len);
+	while (w->held + want > limit && w->bufs != NULL) {
+		b = w->bufs;
+		w->bufs = b->next;
+		buf_free(w, b);
+	}
+	if (w->held > 0 && w->held + want > limit)
+		return NULL;
+	b = malloc(sizeof(*b));
+	if (b == NULL)
+		err(EXIT_FAILURE, "malloc");
+	/* Page-aligned: the kernel copies into whole pages. */
+	if (posix_memalign((void **)&b->data, 4096, want) != 0)
+		err(EXIT_FAILURE, "posix_memalign");
+	b->size = want;
+	w->held += want;
+	return b;
+}
+
+/* A read's buffer goes back to the pool, to be reused. */
 static void
 op_put(struct worker *w, struct op *op)
 {
-	if (op->kind == OP_READ)
-		w->bytes -= op->len;
+	if (op->buf != NULL) {
+		op->buf->next = w->bufs;
+		w->bufs = op->buf;
+		op->buf = NULL;
+	}
 	op->next = w->free_ops;
 	w->free_ops = op;
 }
@@ -200,10 +278,11 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
 	if (parent != NULL)
 		parent->pending++;
 	w->dst_busy++;
-	if (kind == OP_WRITE)
-		ep_aio_write(w->dst, parent->buf + (off - parent->off), len,
-		    off, op_done, op);
-	else
+	if (kind == OP_WRITE) {
+		w->dst_bytes += len;
+		ep_aio_write(w->dst, parent->buf->data + (off - parent->off),
+		    len, off, op_done, op);
+	} else
 		ep_aio_zero(w->dst, off, len, w->sh->o->allocated, op_done,
 		    op);
 }
@@ -212,33 +291,49 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
  * The first reads tell whether the source is latency-bound (a remote
  * or slow server): then fewer, larger requests keep the same bytes in
  * flight with far more throughput, unless --request-size was given.
+ *
+ * A slow read alone does not say so: against a busy server (an NBD
+ * destination on the same cores) reads are slow because each waits for
+ * the ones ahead of it, and more in flight would only queue longer.
+ * Such reads complete evenly spaced, depth gaps making one latency;
+ * latency-bound reads complete in bursts, most gaps between them tiny
+ * next to the latency.  So the typical (median) gap decides.
  */
+static int
+cmp_ns(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void
 sample_latency(struct worker *w, const struct op *rd)
 {
 	const struct copy_opts *o = w->sh->o;
-	int64_t lat = now_ns() - rd->t0;
+	int64_t now = now_ns(), lat = now - rd->t0;
 	size_t big;
 
 	if (w->samples >= SAMPLES)
 		return;
-	if (w->samples == 0 || lat < w->min_lat)
+	if (w->samples == 0)
 		w->min_lat = lat;
+	else
+		w->gaps[w->samples - 1] = now - w->last_done;
+	w->last_done = now;
+	w->min_lat = MIN(w->min_lat, lat);
 	if (++w->samples < SAMPLES || w->min_lat < SLOW_NS)
+		return;
+	qsort(w->gaps, SAMPLES - 1, sizeof(w->gaps[0]), cmp_ns);
+	if (w->min_lat < 2 * (int64_t)w->depth * w->gaps[(SAMPLES - 1) / 2])
 		return;
 	if (!o->requests_set)
 		w->depth = o->requests;
 	big = MIN((uint64_t)SLOW_REQUEST, o->queue_size / 4);
 	big = MIN((uint64_t)big, o->request_max);
-	if (o->request_size_set || big <= w->rs)
-		return;
-	w->rs = big;
-	/* Smaller buffers on the free list would only be replaced later. */
-	for (struct op *op = w->free_ops; op != NULL; op = op->next) {
-		free(op->buf);
-		op->buf = NULL;
-		op->buf_size = 0;
-	}
+	/* Smaller pooled buffers give way as larger ones need room. */
+	if (!o->request_size_set && big > w->rs)
+		w->rs = big;
 }
 
 static void
@@ -248,6 +343,7 @@ read_done(struct worker *w, struct op *rd)
 	bool zero;
 
 	w->src_busy--;
+	w->src_bytes -= rd->len;
 	if (rd->err != 0) {
 		fail(sh, sh->src, "read", rd->off, rd->err, NULL);
 		op_put(w, rd);
@@ -259,15 +355,16 @@ read_done(struct worker *w, struct op *rd)
 		return;
 	}
 	if (sh->o->hook != NULL)
-		sh->o->hook(sh->o->hook_opaque, rd->off, rd->buf, rd->len);
+		sh->o->hook(sh->o->hook_opaque, rd->off, rd->buf->data,
+		    rd->len);
 	rd->pending = 1;	/* held until every run is issued */
 	if (copy_dst_discards(w->dst)) {
 		piece_put(w, rd);
 		return;
 	}
 	for (size_t pos = 0, n; pos < rd->len; pos += n) {
-		n = copy_next_run(rd->buf, rd->off, rd->len, pos, sh->sparse,
-		    &zero);
+		n = copy_next_run(rd->buf->data, rd->off, rd->len, pos,
+		    sh->sparse, &zero);
 		if (!zero)
 			issue_dst(w, OP_WRITE, rd, rd->off + pos, n);
 		else if (!sh->skip_zeroes)
@@ -280,6 +377,8 @@ static void
 dst_done(struct worker *w, struct op *op)
 {
 	w->dst_busy--;
+	if (op->kind == OP_WRITE)
+		w->dst_bytes -= op->len;
 	if (op->err != 0)
 		fail(w->sh, w->sh->dst, op->kind == OP_WRITE ? "write" :
 		    "zero", op->off, op->err, NULL);
@@ -312,18 +411,37 @@ process_done(struct worker *w)
 	return true;
 }
 
+/* Takes the next chunk of the image and asks for its extents. */
 static bool
-claim_chunk(struct worker *w)
+claim_chunk(struct worker *w, struct copy_segments *segs)
 {
 	struct shared *sh = w->sh;
 	uint64_t c = atomic_fetch_add(&sh->next_chunk, sh->chunk);
 
 	if (c >= sh->size)
 		return false;
-	copy_segments_begin(&w->segs, w->src, c, MIN(sh->chunk, sh->size - c),
+	copy_segments_begin(segs, w->src, c, MIN(sh->chunk, sh->size - c),
 	    w->dst->block_min, !sh->o->no_extents);
-	w->segs_open = true;
 	return true;
+}
+
+/*
+ * Claims the next chunk while the current one is still being copied, so
+ * its block-status replies are back before its reads are needed (a hole
+ * chunk would otherwise cost the worker a round trip with nothing else
+ * to do).  Not near the end: a chunk held ahead by a busy worker could
+ * be copied sooner by one that has run out.
+ */
+static void
+prefetch_chunk(struct worker *w)
+{
+	struct shared *sh = w->sh;
+
+	if (w->next_open || !w->segs_open || sh->nworkers < 2 ||
+	    atomic_load(&sh->next_chunk) + sh->nworkers * sh->chunk >=
+	    sh->size)
+		return;
+	w->next_open = claim_chunk(w, &w->next_segs);
 }
 
 /* The current segment, refilled from the extents; false when done. */
@@ -338,10 +456,17 @@ current_segment(struct worker *w)
 			copy_segments_end(&w->segs);
 			w->segs_open = false;
 		}
-		if (!claim_chunk(w)) {
+		if (w->next_open) {
+			w->segs = w->next_segs;
+			w->next_open = false;
+			w->segs_open = true;
+		} else if (claim_chunk(w, &w->segs)) {
+			w->segs_open = true;
+		} else {
 			w->exhausted = true;
 			return false;
 		}
+		prefetch_chunk(w);
 	}
 	return true;
 }
@@ -359,44 +484,47 @@ issue_one(struct worker *w)
 {
 	struct shared *sh = w->sh;
 	const struct copy_opts *o = sh->o;
-	uint64_t off, len;
+	uint64_t off, len, budget;
 	struct op *rd;
+	struct buf *b;
 
 	if (stopping(w) || w->exhausted || !current_segment(w))
 		return false;
 	off = w->seg_off;
 	if (w->seg_zero) {
 		len = MIN(w->seg_len, ZERO_MAX);
+		if (!sh->skip_zeroes && w->dst_busy >= o->requests)
+			return false;
 		if (o->hook != NULL)
 			o->hook(o->hook_opaque, off, NULL, len);
-		if (sh->skip_zeroes) {
+		if (sh->skip_zeroes)
 			progress_add(&sh->o->progress, len);
-		} else {
-			if (w->dst_busy >= o->requests)
-				return false;
+		else
 			issue_dst(w, OP_ZERO, NULL, off, len);
-		}
 		consume(w, len);
 		return true;
 	}
-	/* Pieces end on request-size boundaries: aligned for the dst. */
+	/*
+	 * Pieces end on request-size boundaries: aligned for the dst.  The
+	 * depth counts bytes (requests of rs), so short reads at extent
+	 * edges do not starve the pipeline; -R still caps the commands.
+	 */
 	len = MIN(w->seg_len, w->rs - off % w->rs);
-	if (w->src_busy >= w->depth || w->dst_busy >= w->depth ||
-	    (w->bytes > 0 && w->bytes + len > o->queue_size))
+	budget = (uint64_t)w->depth * w->rs;
+	if (w->src_busy >= o->requests || w->dst_busy >= o->requests ||
+	    (w->src_bytes > 0 && w->src_bytes + len > budget) ||
+	    (w->dst_bytes > 0 && w->dst_bytes + len > budget))
+		return false;
+	b = buf_get(w, len);
+	if (b == NULL)
 		return false;
 	rd = op_get(w, OP_READ, off, len);
-	if (rd->buf_size < len) {
-		free(rd->buf);
-		rd->buf = malloc(w->rs);
-		if (rd->buf == NULL)
-			err(EXIT_FAILURE, "malloc");
-		rd->buf_size = w->rs;
-	}
-	w->bytes += len;
+	rd->buf = b;
+	w->src_bytes += len;
 	w->src_busy++;
 	rd->t0 = w->samples < SAMPLES ? now_ns() : 0;
 	consume(w, len);
-	ep_aio_read(w->src, rd->buf, len, off, op_done, rd);
+	ep_aio_read(w->src, b->data, len, off, op_done, rd);
 	return true;
 }
 
@@ -442,16 +570,32 @@ worker_run(struct worker *w)
 			break;
 		if (w->src_busy == 0 && w->dst_busy == 0)
 			break;
+		/*
+		 * After a signal, what is in flight may never come back (a
+		 * hung server): stop waiting; the exit path closes the
+		 * connections, which ends those commands.
+		 */
+		if (cli_interrupted) {
+			w->dead = true;
+			break;
+		}
 		wait_some(w);
 	}
 	if (w->segs_open && !w->dead)
 		copy_segments_end(&w->segs);
+	if (w->next_open && !w->dead)
+		copy_segments_end(&w->next_segs);
 	while (w->free_ops != NULL) {
 		struct op *op = w->free_ops;
 
 		w->free_ops = op->next;
-		free(op->buf);
 		free(op);
+	}
+	while (w->bufs != NULL) {
+		struct buf *b = w->bufs;
+
+		w->bufs = b->next;
+		buf_free(w, b);
 	}
 }
 
@@ -516,6 +660,7 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 		}
 	}
 	n = started;
+	sh.nworkers = n;
 	/* Without a thread, a worker's share goes to the others. */
 	for (unsigned i = 1; i < n; i++)
 		ws[i].running = pthread_create(&ws[i].tid, NULL, worker_thread,
