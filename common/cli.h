@@ -28,6 +28,19 @@ extern struct poptOption cli_common_options[];
 /* --color/--colour(s) and --no-color/--no-colour(s). */
 extern struct poptOption cli_color_options[];
 
+/*
+ * The last rows of every tool's table: the colour options (for tools
+ * that colour), the common ones, --help/--usage, the end.
+ */
+#define CLI_COLOR_TABLE							\
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_color_options, 0,	\
+	  "Colour options:", NULL }
+#define CLI_TABLE_END							\
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,	\
+	  "Common options:", NULL },					\
+	POPT_AUTOHELP							\
+	POPT_TABLEEND
+
 /* Set (never cleared) by SIGINT/SIGTERM; long loops poll it. */
 extern volatile sig_atomic_t cli_interrupted;
 

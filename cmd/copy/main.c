@@ -103,10 +103,7 @@ static struct poptOption options[] = {
 	  "Use up to N worker threads, 0 = one per core (default)", "N" },
 	{ "verify", '\0', POPT_ARG_VAL, &opts.verify, 1,
 	  "Read the destination back and compare it with the source", NULL },
-	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
-	  "Common options:", NULL },
-	POPT_AUTOHELP
-	POPT_TABLEEND
+	CLI_TABLE_END
 };
 
 /* Freed at the end of main: the ep_args point into popt's argv. */

@@ -36,12 +36,8 @@ static struct poptOption options[] = {
 	  "Start at byte N (default: 0)", "N" },
 	{ "skip", '\0', POPT_ARG_STRING, NULL, OPT_SKIP,
 	  "Same as --offset", "N" },
-	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, cli_color_options, 0,
-	  "Colour options:", NULL },
-	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
-	  "Common options:", NULL },
-	POPT_AUTOHELP
-	POPT_TABLEEND
+	CLI_COLOR_TABLE,
+	CLI_TABLE_END
 };
 
 /* Kept to the end: source borrows the argument words it holds. */

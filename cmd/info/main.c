@@ -47,12 +47,8 @@ static struct poptOption options[] = {
 	  "Do not probe the content", NULL },
 	{ "size", '\0', POPT_ARG_NONE, NULL, OPT_SIZE,
 	  "Print only the size in bytes", NULL },
-	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, cli_color_options, 0,
-	  "Colour options:", NULL },
-	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
-	  "Common options:", NULL },
-	POPT_AUTOHELP
-	POPT_TABLEEND
+	CLI_COLOR_TABLE,
+	CLI_TABLE_END
 };
 
 /* Kept to the end: opts.ep borrows the argument words it holds. */

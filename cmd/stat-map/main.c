@@ -57,12 +57,8 @@ static struct poptOption options[] = {
 	  OPT_PICTURE, "Draw the map as a bar WIDTH cells wide", "WIDTH" },
 	{ "totals", '\0', POPT_ARG_VAL, &opts.totals, 1,
 	  "Print the total of each type instead of each extent", NULL },
-	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, cli_color_options, 0,
-	  "Colour options:", NULL },
-	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, cli_common_options, 0,
-	  "Common options:", NULL },
-	POPT_AUTOHELP
-	POPT_TABLEEND
+	CLI_COLOR_TABLE,
+	CLI_TABLE_END
 };
 
 /* Kept to the end: source borrows the argument words they hold. */
