@@ -10,6 +10,7 @@
  * Beyond nbdcopy, --check compares the blkhash of what was copied with
  * an expected digest and --verify reads the destination back.
  */
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libnbd.h>
@@ -111,6 +113,7 @@ static poptContext pc;
 static const char **argv_renamed;
 
 static void parse_args(int argc, const char **argv, struct copy_opts *o);
+static void refuse_same(const struct ep_arg *src, const struct ep_arg *dst);
 static void check_compatible(const struct endpoint *src,
     const struct endpoint *dst, const struct copy_opts *o);
 static void tune(const struct endpoint *src, const struct endpoint *dst,
@@ -132,6 +135,8 @@ main(int argc, const char **argv)
 	cli_init();		/* atexit: close handles, check stdout */
 	parse_args(argc, argv, &opts);	/* usage errors exit 1 */
 
+	/* Before anything is opened, so nothing is truncated or written. */
+	refuse_same(&opts.src, &opts.dst);
 	src_open.no_context = opts.no_extents;
 	src = ep_open(&opts.src, &src_open);
 	if (opts.verify)
@@ -366,6 +371,158 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 	if (i < nargs)
 		cli_usage_error("unexpected argument '%s'", args[i]);
 	parse_hash_args(o);
+}
+
+/*
+ * The file behind "-": stdin for the source, stdout for the destination
+ * (a shell redirection from or to a file).  False for anything else.
+ */
+static bool
+stdio_stat(const struct ep_arg *a, int fd, struct stat *st)
+{
+	return a->kind == EP_ARG_STDIO && fstat(fd, st) == 0;
+}
+
+/* A path (if it exists) or "-" as stdin/stdout, for the same-file check. */
+static bool
+local_stat(const struct ep_arg *a, int fd, struct stat *st)
+{
+	if (a->kind == EP_ARG_PATH)
+		return stat(a->str, st) == 0;
+	return stdio_stat(a, fd, st);
+}
+
+/*
+ * "nbd-copy - F <F" would truncate F before reading it, and
+ * "nbd-copy F - >>F" would read its own output.  Two paths are left to
+ * ep_same_file(), which also looks through hard links and symlinks.
+ */
+static bool
+same_stdio_file(const struct ep_arg *src, const struct ep_arg *dst)
+{
+	struct stat s, d;
+
+	if (src->kind != EP_ARG_STDIO && dst->kind != EP_ARG_STDIO)
+		return false;
+	if (!local_stat(src, STDIN_FILENO, &s) ||
+	    !local_stat(dst, STDOUT_FILENO, &d))
+		return false;
+	if (S_ISBLK(s.st_mode) && S_ISBLK(d.st_mode))
+		return s.st_rdev == d.st_rdev;
+	return S_ISREG(s.st_mode) && s.st_dev == d.st_dev &&
+	    s.st_ino == d.st_ino;
+}
+
+/* %XX decoding in place, as libnbd decodes URI paths and queries. */
+static void
+uri_unescape(char *s)
+{
+	char *w = s;
+
+	for (; *s != '\0'; s++) {
+		unsigned v;
+
+		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
+		    isxdigit((unsigned char)s[2]) &&
+		    sscanf(s + 1, "%2x", &v) == 1) {
+			*w++ = (char)v;
+			s += 2;
+		} else
+			*w++ = *s;
+	}
+	*w = '\0';
+}
+
+/*
+ * What names an NBD export in a URI: the transport (TLS or not, it is
+ * the same server), the server (host and port, vsock CID and port, or
+ * the socket path of a Unix socket), and the export name.
+ */
+struct export_id {
+	char transport;		/* 't' TCP, 'u' Unix, 'v' vsock */
+	char server[4096];
+	char name[4096];
+};
+
+static bool
+export_id(const char *uri, struct export_id *id)
+{
+	const char *scheme_end = strstr(uri, "://"), *auth, *path, *at;
+	const char *query;
+	size_t alen;
+
+	if (scheme_end == NULL)
+		return false;
+	memset(id, 0, sizeof(*id));
+	id->transport = memmem(uri, scheme_end - uri, "+unix", 5) ? 'u' :
+	    memmem(uri, scheme_end - uri, "+vsock", 6) ? 'v' : 't';
+	auth = scheme_end + 3;
+	path = auth + strcspn(auth, "/?#");
+	at = memrchr(auth, '@', path - auth);
+	if (at != NULL)
+		auth = at + 1;
+	alen = path - auth;
+	query = path + strcspn(path, "?#");
+	snprintf(id->name, sizeof(id->name), "%.*s",
+	    (int)(query - path) - (*path == '/'), path + (*path == '/'));
+	uri_unescape(id->name);
+	if (id->transport != 'u') {
+		/* The default port, spelt out or not, is the same server. */
+		snprintf(id->server, sizeof(id->server), "%.*s%s", (int)alen,
+		    auth, memchr(auth, ':', alen) == NULL ||
+		    (alen > 0 && auth[alen - 1] == ']') ? ":10809" : "");
+		for (char *p = id->server; *p != '\0'; p++)
+			*p = tolower((unsigned char)*p);
+		return true;
+	}
+	/* socket=PATH among the query parameters. */
+	for (const char *q = query; *q == '?' || *q == '&' || *q == ';';) {
+		size_t n = strcspn(++q, "&;#");
+
+		if (strncmp(q, "socket=", 7) == 0) {
+			snprintf(id->server, sizeof(id->server), "%.*s",
+			    (int)n - 7, q + 7);
+			uri_unescape(id->server);
+		}
+		q += n;
+	}
+	return true;
+}
+
+/*
+ * Two URIs that reach the same export.  Unix sockets are compared by
+ * inode, so two spellings of one socket path match.  What cannot be
+ * told from the words is let through: two names of one host, two
+ * export names a server maps to one disk, and two "[ CMD ]" servers
+ * (each run starts its own, and "[ nbdkit memory 1G ]" twice is two
+ * disks).
+ */
+static bool
+same_nbd_export(const struct ep_arg *src, const struct ep_arg *dst)
+{
+	struct export_id a, b;
+	struct stat sa, sb;
+
+	if (src->kind != EP_ARG_URI || dst->kind != EP_ARG_URI ||
+	    !export_id(src->str, &a) || !export_id(dst->str, &b))
+		return false;
+	if (a.transport != b.transport || strcmp(a.name, b.name) != 0)
+		return false;
+	if (a.transport == 'u' && stat(a.server, &sa) == 0 &&
+	    stat(b.server, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return strcmp(a.server, b.server) == 0;
+}
+
+static void
+refuse_same(const struct ep_arg *src, const struct ep_arg *dst)
+{
+	if (same_stdio_file(src, dst))
+		errx(EXIT_FAILURE, "%s: source and destination are the same "
+		    "file", dst->kind == EP_ARG_STDIO ? "stdout" : dst->display);
+	if (same_nbd_export(src, dst))
+		errx(EXIT_FAILURE, "%s: source and destination are the same "
+		    "NBD export", dst->display);
 }
 
 /*
