@@ -331,6 +331,7 @@ finished() {
 	expect_error "nbd-copy: sym.img: source and destination are the same file"
 	run_tool 1 nbd-copy abs.img a.img
 	expect_error "nbd-copy: a.img: source and destination are the same file"
+	# shellcheck disable=SC2094 # the point of the test
 	run_tool 1 nbd-copy - a.img <a.img
 	expect_error "nbd-copy: a.img: source and destination are the same file"
 	run -1 --separate-stderr copy_appending a.img a.img -
