@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libnbd.h>
 
@@ -230,6 +231,83 @@ uri_without_password(const char *uri)
 	return out;
 }
 
+/* The value of query parameter name in uri, or NULL; *len its length. */
+static const char *
+uri_param(const char *uri, const char *name, size_t *len)
+{
+	const char *q = strchr(uri, '?');
+	size_t n = strlen(name);
+
+	while (q != NULL && (*q == '?' || *q == '&' || *q == ';')) {
+		q++;
+		*len = strcspn(q, "&;#");
+		if (strncmp(q, name, n) == 0 && q[n] == '=') {
+			*len -= n + 1;
+			return q + n + 1;
+		}
+		q += *len;
+	}
+	return NULL;
+}
+
+static bool
+readable_ca(const char *dir, size_t len)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%.*s/ca-cert.pem", (int)len, dir);
+	return access(path, R_OK) == 0;
+}
+
+/*
+ * nbds:// over TCP checks the server's certificate only against a CA
+ * from a directory: tls-certificates=DIR, or libnbd's default ones.
+ * With neither (or a DIR without ca-cert.pem) libnbd 1.14 falls back to
+ * the system CAs without checking the certificate at all, so anyone in
+ * the middle could answer.  Refuse that, unless the URI asks for no
+ * check (tls-verify-peer=false) or uses a PSK, which authenticates
+ * both sides by itself.  (Over Unix sockets libnbd checks nothing, by
+ * design: the socket's permissions decide who may answer.)
+ */
+static int
+check_peer_verifiable(const char *uri)
+{
+	/* How libnbd spells false in a URI. */
+	static const char *const no_words[] = { "false", "no", "off", "0" };
+	const char *v, *home = getenv("HOME");
+	char path[4096];
+	size_t len;
+
+	if (strncmp(uri, "nbds://", 7) != 0 ||
+	    uri_param(uri, "tls-psk-file", &len) != NULL)
+		return 0;
+	v = uri_param(uri, "tls-verify-peer", &len);
+	for (size_t i = 0; v != NULL && i < ARRAY_SIZE(no_words); i++)
+		if (len == strlen(no_words[i]) &&
+		    strncasecmp(v, no_words[i], len) == 0)
+			return 0;
+	v = uri_param(uri, "tls-certificates", &len);
+	if (v != NULL) {
+		if (readable_ca(v, len))
+			return 0;
+	} else if (geteuid() == 0) {
+		if (readable_ca("/etc/pki/libnbd", 15))
+			return 0;
+	} else if (home != NULL) {
+		snprintf(path, sizeof(path), "%s/.pki/libnbd", home);
+		if (readable_ca(path, strlen(path)))
+			return 0;
+		snprintf(path, sizeof(path), "%s/.config/pki/libnbd", home);
+		if (readable_ca(path, strlen(path)))
+			return 0;
+	}
+	snprintf(last_error, sizeof(last_error), "no CA to check the "
+	    "server's certificate with: give tls-certificates=DIR (holding "
+	    "ca-cert.pem) or tls-psk-file=FILE, or tls-verify-peer=false to "
+	    "connect without checking");
+	return -1;
+}
+
 static int
 connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 {
@@ -237,6 +315,8 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 	int r;
 
 	if (arg->kind == EP_ARG_URI) {
+		if (check_peer_verifiable(arg->str) == -1)
+			return -1;
 		uri = uri_without_password(arg->str);
 		if (uri == NULL)
 			err(EXIT_FAILURE, "strdup");
