@@ -178,12 +178,32 @@ op_get(struct worker *w, enum op_kind kind, uint64_t off, size_t len)
 	return op;
 }
 
+static struct buf *
+buf_new(size_t size)
+{
+	struct buf *b = malloc(sizeof(*b));
+
+	if (b == NULL)
+		err(EXIT_FAILURE, "malloc");
+	/* Page-aligned: the kernel copies into whole pages. */
+	if (posix_memalign((void **)&b->data, 4096, size) != 0)
+		err(EXIT_FAILURE, "posix_memalign");
+	b->size = size;
+	return b;
+}
+
+static void
+buf_delete(struct buf *b)
+{
+	free(b->data);
+	free(b);
+}
+
 static void
 buf_free(struct worker *w, struct buf *b)
 {
 	w->held -= b->size;
-	free(b->data);
-	free(b);
+	buf_delete(b);
 }
 
 /*
@@ -223,15 +243,8 @@ buf_get(struct worker *w, size_t len)
 	}
 	if (w->held > 0 && w->held + want > limit)
 		return NULL;
-	b = malloc(sizeof(*b));
-	if (b == NULL)
-		err(EXIT_FAILURE, "malloc");
-	/* Page-aligned: the kernel copies into whole pages. */
-	if (posix_memalign((void **)&b->data, 4096, want) != 0)
-		err(EXIT_FAILURE, "posix_memalign");
-	b->size = want;
 	w->held += want;
-	return b;
+	return buf_new(want);
 }
 
 /* A read's buffer goes back to the pool, to be reused. */
@@ -296,9 +309,12 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
  * A slow read alone does not say so: against a busy server (an NBD
  * destination on the same cores) reads are slow because each waits for
  * the ones ahead of it, and more in flight would only queue longer.
- * Such reads complete evenly spaced, depth gaps making one latency;
- * latency-bound reads complete in bursts, most gaps between them tiny
- * next to the latency.  So the typical (median) gap decides.
+ * Such reads complete evenly spaced, the gaps of one depth's worth of
+ * reads making about one latency; latency-bound reads complete in
+ * bursts, a depth's worth in far less than the latency.  So the
+ * shortest time a depth's worth took to complete (the depth - 1
+ * smallest gaps) decides, not their average: between bursts, one gap
+ * is the latency itself.
  */
 static int
 cmp_ns(const void *a, const void *b)
@@ -312,7 +328,7 @@ static void
 sample_latency(struct worker *w, const struct op *rd)
 {
 	const struct copy_opts *o = w->sh->o;
-	int64_t now = now_ns(), lat = now - rd->t0;
+	int64_t now = now_ns(), lat = now - rd->t0, spread = 0;
 	size_t big;
 
 	if (w->samples >= SAMPLES)
@@ -326,7 +342,9 @@ sample_latency(struct worker *w, const struct op *rd)
 	if (++w->samples < SAMPLES || w->min_lat < SLOW_NS)
 		return;
 	qsort(w->gaps, SAMPLES - 1, sizeof(w->gaps[0]), cmp_ns);
-	if (w->min_lat < 2 * (int64_t)w->depth * w->gaps[(SAMPLES - 1) / 2])
+	for (unsigned i = 0; i + 1 < MIN(w->depth, (unsigned)SAMPLES); i++)
+		spread += w->gaps[i];
+	if (w->min_lat < 2 * spread)
 		return;
 	if (!o->requests_set)
 		w->depth = o->requests;
@@ -601,7 +619,7 @@ worker_run(struct worker *w)
 		buf_free(w, b);
 	}
 	if (w->sink != NULL)
-		buf_free(w, w->sink);
+		buf_delete(w->sink);
 }
 
 static void *
@@ -669,11 +687,13 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 	/*
 	 * Reads into null: all land in one buffer per worker: what they
 	 * bring is thrown away, and a buffer the size of one request stays
-	 * in the cache, where many in turn would not.
+	 * in the cache, where many in turn would not.  It is not counted
+	 * in the pool: requests that outgrow it (latency-bound) get the
+	 * whole --queue-size.
 	 */
 	if (sh.skip_zeroes && copy_dst_discards(dst) && o->hook == NULL)
 		for (unsigned i = 0; i < n; i++)
-			ws[i].sink = buf_get(&ws[i], ws[i].rs);
+			ws[i].sink = buf_new(ws[i].rs);
 	/* Without a thread, a worker's share goes to the others. */
 	for (unsigned i = 1; i < n; i++)
 		ws[i].running = pthread_create(&ws[i].tid, NULL, worker_thread,
