@@ -49,6 +49,12 @@ struct ep_nbd {
 	unsigned long completed;/* requests reported done, ever */
 	struct req *free_reqs;
 	struct cmd *free_cmds;
+	/*
+	 * Every cmd ever allocated, so that commands abandoned in flight
+	 * (a signal, a dead server) are still freed and never reported as
+	 * leaks: libnbd drops its pointers to them when it closes.
+	 */
+	struct cmd *all_cmds;
 };
 
 /* One caller request, split into one or more NBD commands. */
@@ -72,6 +78,7 @@ struct cmd {
 	uint64_t len;
 	struct cover cov;	/* its array is kept across reuses */
 	struct cmd *next_free;
+	struct cmd *next_all;
 };
 
 static const struct endpoint_ops nbd_ops;
@@ -189,8 +196,12 @@ cmd_new(struct req *r, uint64_t off, uint64_t len)
 
 	if (c != NULL)
 		r->e->free_cmds = c->next_free;
-	else if ((c = calloc(1, sizeof(*c))) == NULL)
-		err(EXIT_FAILURE, "calloc");
+	else {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			err(EXIT_FAILURE, "calloc");
+		c->next_all = r->e->all_cmds;
+		r->e->all_cmds = c;
+	}
 	c->r = r;
 	c->off = off;
 	c->len = len;
@@ -525,10 +536,10 @@ nbd_close_op(struct endpoint *ep)
 		e->free_reqs = r->next_free;
 		free(r);
 	}
-	while (e->free_cmds != NULL) {
-		struct cmd *c = e->free_cmds;
+	while (e->all_cmds != NULL) {
+		struct cmd *c = e->all_cmds;
 
-		e->free_cmds = c->next_free;
+		e->all_cmds = c->next_all;
 		cover_free(&c->cov);
 		free(c);
 	}

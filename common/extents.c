@@ -30,6 +30,7 @@
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -680,6 +681,20 @@ send_requests(struct extent_iter *it)
  * a closed socket (nbdkit 1.32 aborts when several fail at once).  False
  * if the connection died or Ctrl-C was pressed first.
  */
+/*
+ * The connection died under our poll: keep libnbd's reason for the
+ * endpoint, since the reads the tool has in flight on the same handle
+ * only learn ENOTCONN and later libnbd calls overwrite the message.
+ */
+static void
+keep_death(struct endpoint *ep)
+{
+	const char *msg = nbd_get_error();
+
+	if (msg != NULL && ep->error_detail[0] == '\0')
+		snprintf(ep->error_detail, sizeof(ep->error_detail), "%s", msg);
+}
+
 static bool
 drain(struct extent_iter *it)
 {
@@ -725,9 +740,11 @@ next_nbd(struct extent_iter *it, struct extent *e)
 			continue;
 		/* A timeout, so Ctrl-C is noticed even if the server hangs. */
 		if (nbd_poll(it->ep->conn->h, 1000) == -1 &&
-		    nbd_get_errno() != EINTR &&
-		    extents_engine_in_flight(it->eng) > 0)
-			conn_die(it->ep->conn);
+		    nbd_get_errno() != EINTR) {
+			keep_death(it->ep);
+			if (extents_engine_in_flight(it->eng) > 0)
+				conn_die(it->ep->conn);
+		}
 	}
 }
 
