@@ -219,7 +219,11 @@ ep_file_open(const struct ep_arg *arg, const struct ep_open_opts *opts,
 	struct stat st;
 
 	if (opts->mode == EP_WRITE && opts->resize) {
-		if (ftruncate(fd, 0) == -1 ||
+		/*
+		 * A file this run created is empty already, and truncating
+		 * to 0 makes ext4 write the whole file back at close.
+		 */
+		if ((!created && ftruncate(fd, 0) == -1) ||
 		    ftruncate(fd, opts->resize_to) == -1)
 			err(EXIT_FAILURE, "%s: %s: truncate", opts->side,
 			    arg->display);
