@@ -202,35 +202,6 @@ override_uri_export(struct nbd_handle *h, const struct conn_want *want)
 	return want->opt_mode ? 0 : opt_go(h);
 }
 
-/*
- * The URI without the password of its userinfo ("nbd://u:pw@h/" becomes
- * "nbd://u@h/"), or NULL when out of memory.  NBD has no passwords:
- * libnbd would take "u:pw" for the TLS user name and then print it in
- * its errors ("username u:pw was not found in PSK file"), its debug
- * output and nbd_get_uri().  Dropping it here means no message of
- * ours or libnbd's can ever hold it.
- */
-static char *
-uri_without_password(const char *uri)
-{
-	const char *auth, *end, *at, *colon;
-	char *out;
-
-	auth = strstr(uri, "://");
-	if (auth == NULL)
-		return strdup(uri);
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	/* As in ep_arg_redact: the last '@' ends the userinfo. */
-	at = memrchr(auth, '@', end - auth);
-	colon = at != NULL ? memchr(auth, ':', at - auth) : NULL;
-	if (colon == NULL)
-		return strdup(uri);
-	if (asprintf(&out, "%.*s%s", (int)(colon - uri), uri, at) == -1)
-		return NULL;
-	return out;
-}
-
 /* The value of query parameter name in uri, or NULL; *len its length. */
 static const char *
 uri_param(const char *uri, const char *name, size_t *len)
@@ -317,7 +288,12 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 	if (arg->kind == EP_ARG_URI) {
 		if (check_peer_verifiable(arg->str) == -1)
 			return -1;
-		uri = uri_without_password(arg->str);
+		/*
+		 * NBD has no passwords: libnbd would take "u:pw" for the TLS
+		 * user name and print it in errors, debug output and
+		 * nbd_get_uri(), so it never sees one.
+		 */
+		uri = ep_arg_drop_password(arg->str);
 		if (uri == NULL)
 			err(EXIT_FAILURE, "strdup");
 		r = nbd_aio_connect_uri(h, uri);

@@ -22,8 +22,13 @@ ep_arg_is_uri(const char *s)
 	return false;
 }
 
-char *
-ep_arg_redact(const char *uri)
+/*
+ * uri with the password of its userinfo replaced by ":" with, or dropped
+ * with its ':' when with is NULL.  The last '@' before the path ends the
+ * userinfo: a password may hold '@' too.
+ */
+static char *
+rewrite_password(const char *uri, const char *with)
 {
 	const char *auth, *end, *at, *colon;
 	char *out;
@@ -33,16 +38,26 @@ ep_arg_redact(const char *uri)
 		return strdup(uri);
 	auth += 3;
 	end = auth + strcspn(auth, "/?#");
-	/* The last '@' ends the userinfo: a password may hold '@' too. */
 	at = memrchr(auth, '@', end - auth);
-	if (at == NULL)
-		return strdup(uri);
-	colon = memchr(auth, ':', at - auth);
+	colon = at != NULL ? memchr(auth, ':', at - auth) : NULL;
 	if (colon == NULL)
 		return strdup(uri);
-	if (asprintf(&out, "%.*s:***%s", (int)(colon - uri), uri, at) == -1)
+	if (asprintf(&out, "%.*s%s%s%s", (int)(colon - uri), uri,
+	    with != NULL ? ":" : "", with != NULL ? with : "", at) == -1)
 		return NULL;
 	return out;
+}
+
+char *
+ep_arg_redact(const char *uri)
+{
+	return rewrite_password(uri, "***");
+}
+
+char *
+ep_arg_drop_password(const char *uri)
+{
+	return rewrite_password(uri, NULL);
 }
 
 PRINTF(3, 4) static int

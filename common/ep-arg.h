@@ -51,4 +51,7 @@ bool ep_arg_is_uri(const char *s);
  */
 char *ep_arg_redact(const char *uri);
 
+/* A copy of uri without the password (nor its ':'); the caller frees it. */
+char *ep_arg_drop_password(const char *uri);
+
 #endif

@@ -13,37 +13,6 @@ load helpers
 
 PW=hunter2-Secret
 
-# make_pki DIR CN: a CA, a server certificate for localhost and a
-# client certificate signed by it, laid out as libnbd and nbdkit want.
-make_pki() {
-	mkdir -p "$1"
-	(
-		cd "$1" || exit 1
-		certtool --generate-privkey --outfile ca-key.pem
-		printf 'cn = %s\nca\ncert_signing_key\nexpiration_days = 2\n' \
-			"$2" >ca.info
-		certtool --generate-self-signed --load-privkey ca-key.pem \
-			--template ca.info --outfile ca-cert.pem
-		for who in server client; do
-			certtool --generate-privkey --outfile "$who-key.pem"
-			if [ "$who" = server ]; then
-				printf '%s\n' 'cn = localhost' 'dns_name = localhost' \
-					tls_www_server
-			else
-				printf '%s\n' 'cn = client' tls_www_client
-			fi >"$who.info"
-			printf '%s\n' encryption_key signing_key \
-				'expiration_days = 2' >>"$who.info"
-			certtool --generate-certificate \
-				--load-ca-certificate ca-cert.pem \
-				--load-ca-privkey ca-key.pem \
-				--load-privkey "$who-key.pem" --template "$who.info" \
-				--outfile "$who-cert.pem"
-		done
-		chmod 600 ./*-key.pem
-	) >/dev/null 2>&1
-}
-
 setup_file() {
 	command -v certtool >/dev/null && command -v psktool >/dev/null ||
 		return 0

@@ -9,28 +9,7 @@ load helpers
 setup_file() {
 	command -v certtool >/dev/null && command -v psktool >/dev/null ||
 		return 0
-	local d=$BATS_FILE_TMPDIR/pki
-	mkdir -p "$d"
-	cd "$d" || return 1
-	certtool --generate-privkey --outfile ca-key.pem 2>/dev/null
-	printf 'cn = nbd-utils test CA\nca\ncert_signing_key\nexpiration_days = 2\n' >ca.info
-	certtool --generate-self-signed --load-privkey ca-key.pem \
-		--template ca.info --outfile ca-cert.pem 2>/dev/null
-	certtool --generate-privkey --outfile server-key.pem 2>/dev/null
-	printf '%s\n' 'organization = nbd-utils' 'cn = localhost' \
-		'dns_name = localhost' 'tls_www_server' 'encryption_key' \
-		'signing_key' 'expiration_days = 2' >server.info
-	certtool --generate-certificate --load-ca-certificate ca-cert.pem \
-		--load-ca-privkey ca-key.pem --load-privkey server-key.pem \
-		--template server.info --outfile server-cert.pem 2>/dev/null
-	certtool --generate-privkey --outfile client-key.pem 2>/dev/null
-	printf '%s\n' 'organization = nbd-utils' 'cn = client' \
-		'tls_www_client' 'encryption_key' 'signing_key' \
-		'expiration_days = 2' >client.info
-	certtool --generate-certificate --load-ca-certificate ca-cert.pem \
-		--load-ca-privkey ca-key.pem --load-privkey client-key.pem \
-		--template client.info --outfile client-cert.pem 2>/dev/null
-	chmod 600 ./*-key.pem
+	make_pki "$BATS_FILE_TMPDIR/pki" 'nbd-utils test CA'
 	psktool -u alice -p "$BATS_FILE_TMPDIR/keys.psk" >/dev/null
 }
 
