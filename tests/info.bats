@@ -18,25 +18,6 @@ same_as_nbdinfo() {
 		fail "differs from nbdinfo $*:"$'\n'"$output"$'\n---\n'"$theirs"
 }
 
-# The nbd-server helper's config "pidfile" is not an nbd-server key
-# (it wants -p), so start it here with -p until the helper is fixed.
-info_start_nbd_server() {
-	local var=$1 file=$2 name=${3:-disk} sock pidf conf
-	sock=$BATS_TEST_TMPDIR/$var.sock
-	pidf=$BATS_TEST_TMPDIR/$var.pid
-	conf=$BATS_TEST_TMPDIR/$var.conf
-	printf '[generic]\nunixsock = %s\nallowlist = true\n[%s]\nexportname = %s\n' \
-		"$sock" "$name" "$file" >"$conf"
-	nbd-server -C "$conf" -p "$pidf" >/dev/null 2>&1 || return 1
-	_wait_file "$pidf" || return 1
-	_record_pid "$(cat "$pidf")"
-	for _ in $(seq 100); do
-		[ -S "$sock" ] && break
-		sleep 0.1
-	done
-	printf -v "$var" 'nbd+unix:///%s?socket=%s' "$name" "$sock"
-}
-
 @test "info: text output of an nbdkit memory export" {
 	start_nbdkit srv memory 1M
 	same_as_nbdinfo "$srv"
@@ -135,7 +116,7 @@ info_start_nbd_server() {
 @test "info: nbd-server export from a config file" {
 	require nbd-server -V
 	truncate -s 2M disk.img
-	info_start_nbd_server srv "$PWD/disk.img" disk
+	start_nbd_server srv "$PWD/disk.img" disk
 	# nbd-server gives size 0 in NBD_OPT_INFO; the content probe reads
 	# after NBD_OPT_GO, which has the real size, so compare without it.
 	same_as_nbdinfo --no-content "$srv"
