@@ -3,21 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "progress.h"
 
 #define REDRAW_NS	(200 * 1000000LL)	/* five times a second */
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* "1.8 GiB": one decimal below 100 units, none above. */
 static void
@@ -156,7 +147,7 @@ progress_begin(struct progress *p, bool bar, int fd, int64_t total)
 	p->fd = fd;
 	p->total = total > 0 ? (uint64_t)total : 0;
 	atomic_init(&p->done, 0);
-	p->start_ns = now_ns();
+	p->start_ns = clock_now_ns();
 	atomic_init(&p->next_ns, p->start_ns + REDRAW_NS);
 	pthread_mutex_init(&p->lock, NULL);
 	p->last_percent = -1;
@@ -174,7 +165,7 @@ progress_add(struct progress *p, uint64_t n)
 	atomic_fetch_add_explicit(&p->done, n, memory_order_relaxed);
 	if (!p->active)
 		return;
-	now = now_ns();
+	now = clock_now_ns();
 	next = atomic_load_explicit(&p->next_ns, memory_order_relaxed);
 	if (now < next)
 		return;
@@ -193,7 +184,7 @@ progress_end(struct progress *p)
 	if (!p->active)
 		return;
 	pthread_mutex_lock(&p->lock);
-	redraw(p, now_ns(), true);
+	redraw(p, clock_now_ns(), true);
 	p->active = false;
 	pthread_mutex_unlock(&p->lock);
 }

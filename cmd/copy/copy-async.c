@@ -27,10 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libnbd.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "endpoint.h"
 #include "copy.h"
@@ -120,15 +120,6 @@ struct worker {
 	uint64_t seg_off, seg_len;	/* what is left of the segment */
 	bool seg_zero;
 };
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void
 fail(struct shared *sh, const struct endpoint *ep, const char *what,
@@ -328,7 +319,7 @@ static void
 sample_latency(struct worker *w, const struct op *rd)
 {
 	const struct copy_opts *o = w->sh->o;
-	int64_t now = now_ns(), lat = now - rd->t0, spread = 0;
+	int64_t now = clock_now_ns(), lat = now - rd->t0, spread = 0;
 	size_t big;
 
 	if (w->samples >= SAMPLES)
@@ -542,7 +533,7 @@ issue_one(struct worker *w)
 	rd->buf = b;
 	w->src_bytes += len;
 	w->src_busy++;
-	rd->t0 = w->samples < SAMPLES ? now_ns() : 0;
+	rd->t0 = w->samples < SAMPLES ? clock_now_ns() : 0;
 	consume(w, len);
 	ep_aio_read(w->src, b != NULL ? b->data : w->sink->data, len, off,
 	    op_done, rd);
