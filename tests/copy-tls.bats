@@ -8,18 +8,11 @@
 load helpers
 
 setup_file() {
-	command -v certtool >/dev/null && command -v psktool >/dev/null ||
-		return 0
-	make_pki "$BATS_FILE_TMPDIR/pki" 'nbd-utils test CA'
-	psktool -u alice -p "$BATS_FILE_TMPDIR/keys.psk" >/dev/null
+	tls_setup_file
 }
 
 setup() {
-	nbdu_setup
-	[ -s "$BATS_FILE_TMPDIR/pki/client-cert.pem" ] ||
-		skip "needs: certtool and psktool"
-	pki=$BATS_FILE_TMPDIR/pki
-	psk=$BATS_FILE_TMPDIR/keys.psk
+	tls_setup
 }
 
 # An 8 MiB image: random data, a hole, more data, and a mark at the end.

@@ -97,6 +97,12 @@ assert_one_line_error() {
 	[[ $stderr == *"$text"* ]] || fail "stderr lacks '$text': $stderr"
 }
 
+# Sets VAR to URI and VAR_sock to SOCK, for the start_* helpers.
+_publish() {
+	printf -v "$1" '%s' "$2"
+	printf -v "${1}_sock" '%s' "$3"
+}
+
 _record_pid() {
 	echo "$1" >>"$BATS_TEST_TMPDIR/.pids"
 }
@@ -122,8 +128,7 @@ start_nbdkit() {
 	nbdkit -U "$sock" -P "$pidf" "$@" || return 1
 	_wait_file "$pidf" || return 1
 	_record_pid "$(cat "$pidf")"
-	printf -v "$var" 'nbd+unix:///?socket=%s' "$sock"
-	printf -v "${var}_sock" '%s' "$sock"
+	_publish "$var" "nbd+unix:///?socket=$sock" "$sock"
 }
 
 # start_qemu_nbd VAR QEMU-NBD-ARGS... IMAGE: like start_nbdkit.
@@ -136,8 +141,7 @@ start_qemu_nbd() {
 	qemu-nbd --fork --persistent --pid-file="$pidf" -k "$sock" "$@" || return 1
 	_wait_file "$pidf" || return 1
 	_record_pid "$(cat "$pidf")"
-	printf -v "$var" 'nbd+unix:///?socket=%s' "$sock"
-	printf -v "${var}_sock" '%s' "$sock"
+	_publish "$var" "nbd+unix:///?socket=$sock" "$sock"
 }
 
 # start_nbd_server VAR FILE [EXPORT]: nbd-server from a config file of
@@ -162,8 +166,7 @@ start_nbd_server() {
 		[ -S "$sock" ] && break
 		sleep 0.1
 	done
-	printf -v "$var" 'nbd+unix:///%s?socket=%s' "$name" "$sock"
-	printf -v "${var}_sock" '%s' "$sock"
+	_publish "$var" "nbd+unix:///$name?socket=$sock" "$sock"
 }
 
 # assert_json_subset EXPECTED ACTUAL: both are valid JSON documents and
@@ -207,8 +210,7 @@ start_hostile() {
 		--pidfile "$pidf" "$@" </dev/null >/dev/null 2>&1 3>&- &
 	_record_pid "$!"
 	_wait_file "$pidf" || return 1
-	printf -v "$var" 'nbd+unix:///?socket=%s' "$sock"
-	printf -v "${var}_sock" '%s' "$sock"
+	_publish "$var" "nbd+unix:///?socket=$sock" "$sock"
 }
 
 # make_pki DIR CN: a CA named CN, a server certificate for localhost
@@ -241,4 +243,22 @@ make_pki() {
 		done
 		chmod 600 ./*-key.pem
 	) >/dev/null 2>&1
+}
+
+# For TLS test files: "setup_file() { tls_setup_file; }" makes a CA,
+# certificates ($pki) and a PSK file ($psk) once per file, and
+# "setup() { tls_setup; }" skips when certtool or psktool is missing.
+tls_setup_file() {
+	command -v certtool >/dev/null && command -v psktool >/dev/null ||
+		return 0
+	make_pki "$BATS_FILE_TMPDIR/pki" 'nbd-utils test CA'
+	psktool -u alice -p "$BATS_FILE_TMPDIR/keys.psk" >/dev/null
+}
+
+tls_setup() {
+	nbdu_setup
+	[ -s "$BATS_FILE_TMPDIR/pki/client-cert.pem" ] ||
+		skip "needs: certtool and psktool"
+	pki=$BATS_FILE_TMPDIR/pki
+	psk=$BATS_FILE_TMPDIR/keys.psk
 }

@@ -7,18 +7,11 @@
 load helpers
 
 setup_file() {
-	command -v certtool >/dev/null && command -v psktool >/dev/null ||
-		return 0
-	make_pki "$BATS_FILE_TMPDIR/pki" 'nbd-utils test CA'
-	psktool -u alice -p "$BATS_FILE_TMPDIR/keys.psk" >/dev/null
+	tls_setup_file
 }
 
 setup() {
-	nbdu_setup
-	[ -s "$BATS_FILE_TMPDIR/pki/client-cert.pem" ] ||
-		skip "needs: certtool and psktool"
-	pki=$BATS_FILE_TMPDIR/pki
-	psk=$BATS_FILE_TMPDIR/keys.psk
+	tls_setup
 }
 
 @test "tls: X.509: nbds+unix:// works and --is tls is 0" {
