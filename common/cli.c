@@ -147,9 +147,30 @@ close_stdout(void)
 	}
 }
 
+/*
+ * A signal ends the run through the error path, so servers started with
+ * "[ CMD ]" are killed and reaped.  Should that path itself get stuck,
+ * the watchdog still ends the process within a bounded time: a tool
+ * that ignores Ctrl-C is worse than one that skips its cleanup.
+ */
+#define WATCHDOG_SECONDS 3
+
+static void
+on_watchdog(int sig UNUSED)
+{
+	static const char tail[] = ": interrupted; cleanup took too long\n";
+	const char *name = program_invocation_short_name;
+
+	if (write(STDERR_FILENO, name, strlen(name)) > 0)
+		(void)!write(STDERR_FILENO, tail, sizeof(tail) - 1);
+	_exit(EXIT_FAILURE);
+}
+
 static void
 on_signal(int sig UNUSED)
 {
+	if (!cli_interrupted)
+		alarm(WATCHDOG_SECONDS);
 	cli_interrupted = 1;
 }
 
@@ -193,6 +214,8 @@ cli_init(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_watchdog;
+	sigaction(SIGALRM, &sa, NULL);
 }
 
 poptContext
