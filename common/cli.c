@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <popt.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "color.h"
 #include "conn.h"
 
@@ -154,6 +156,7 @@ close_stdout(void)
  * that ignores Ctrl-C is worse than one that skips its cleanup.
  */
 #define WATCHDOG_SECONDS 3
+#define GRACE_NS (1000 * 1000 * 1000LL)
 
 static void
 on_watchdog(int sig UNUSED)
@@ -261,4 +264,15 @@ cli_check_interrupted(void)
 {
 	if (cli_interrupted)
 		errx(EXIT_FAILURE, "interrupted");
+}
+
+bool
+cli_grace_expired(void)
+{
+	static _Atomic int64_t end;
+	int64_t now = clock_now_ns(), want = 0;
+
+	/* The first thread to ask after the signal starts the clock. */
+	atomic_compare_exchange_strong(&end, &want, now + GRACE_NS);
+	return now >= atomic_load(&end);
 }

@@ -68,6 +68,16 @@ NORETURN PRINTF(1, 2) void cli_usage_error(const char *fmt, ...);
 void cli_check_interrupted(void);
 
 /*
+ * After a signal, commands already sent may still come back for a
+ * moment, so the server is not cut off in the middle of its replies
+ * (nbdkit 1.32 aborts when that happens): true once that moment is over.
+ */
+bool cli_grace_expired(void);
+
+/* How long to block in poll(2) while waiting for commands in flight. */
+#define CLI_POLL_MS	(cli_interrupted ? 50 : 1000)
+
+/*
  * Called when a write to stdout failed: EPIPE ends the program the way
  * SIGPIPE would (quietly) after closing handles; anything else is
  * "PROG: write error: ...", exit 1.

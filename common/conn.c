@@ -544,17 +544,34 @@ conn_can_extents(const struct conn *c)
 }
 
 /*
+ * After a signal: the replies still due get a moment to arrive, then
+ * NBD_CMD_DISC goes out without waiting for the server to act on it.
+ * A server that has not answered by then is cut off.
+ */
+static void
+disconnect_interrupted(struct nbd_handle *h)
+{
+	while (nbd_aio_in_flight(h) > 0 && !cli_grace_expired())
+		if (nbd_poll(h, CLI_POLL_MS) == -1 && nbd_get_errno() != EINTR)
+			return;
+	if (nbd_aio_in_flight(h) == 0 && nbd_aio_is_ready(h) == 1)
+		(void)nbd_aio_disconnect(h, 0);
+}
+
+/*
  * Sends NBD_CMD_DISC (or NBD_OPT_ABORT) and gives the server a few
- * seconds to see it; after a signal, or from a server that does not
- * answer, we go anyway rather than hang on the way out.
+ * seconds to see it; from a server that does not answer we go anyway
+ * rather than hang on the way out.
  */
 static void
 disconnect(struct nbd_handle *h)
 {
 	int r = -1;
 
-	if (cli_interrupted)
+	if (cli_interrupted) {
+		disconnect_interrupted(h);
 		return;
+	}
 	/*
 	 * Also with replies still due: closing the socket under a server
 	 * still writing them is rude, and crashes nbdkit 1.32.

@@ -377,9 +377,10 @@ nbd_poll_op(struct endpoint *ep)
 	struct endpoint *failed;
 	int err;
 
-	while (e->in_flight > 0 && e->completed == start && !cli_interrupted) {
+	while (e->in_flight > 0 && e->completed == start &&
+	    !(cli_interrupted && cli_grace_expired())) {
 		/* A timeout, so a signal taken by another thread is seen. */
-		err = ep_try_poll(&ep, 1, 1000, &failed);
+		err = ep_try_poll(&ep, 1, CLI_POLL_MS, &failed);
 		if (err == 0 || e->completed != start)
 			continue;
 		errx(EXIT_FAILURE, "%s: %s: %s", ep->side, ep->name,
@@ -526,7 +527,7 @@ nbd_close_op(struct endpoint *ep)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
 
-	while (e->in_flight > 0 && !cli_interrupted)
+	while (e->in_flight > 0 && !(cli_interrupted && cli_grace_expired()))
 		nbd_poll_op(ep);
 	if (!e->borrowed)
 		conn_close(e->c);

@@ -542,6 +542,7 @@ struct extent_iter {
 	struct endpoint *ep;
 	uint64_t pos, end;
 	bool fallback;
+	bool end_on_signal;
 	struct extents_engine *eng;	/* NBD only */
 	bool have_cur;			/* local only: the extent being merged */
 	struct extent cur;
@@ -583,6 +584,7 @@ extents_begin(struct endpoint *ep, uint64_t off, uint64_t len,
 	if (it == NULL)
 		err(EXIT_FAILURE, "calloc");
 	it->ep = ep;
+	it->end_on_signal = opts->end_on_signal;
 	if (ep->size >= 0 && off > (uint64_t)ep->size)
 		off = ep->size;
 	if (ep->size >= 0 && len > (uint64_t)ep->size - off)
@@ -620,6 +622,17 @@ next_fallback(struct extent_iter *it, struct extent *e)
 	return true;
 }
 
+/* After a signal: exits, or is true when the caller asked to unwind. */
+static bool
+stop_here(const struct extent_iter *it)
+{
+	if (!cli_interrupted)
+		return false;
+	if (!it->end_on_signal)
+		cli_check_interrupted();
+	return true;
+}
+
 /* SEEK_DATA/SEEK_HOLE runs in base:allocation terms, merged. */
 static bool
 next_local(struct extent_iter *it, struct extent *e)
@@ -628,7 +641,8 @@ next_local(struct extent_iter *it, struct extent *e)
 		uint64_t len;
 		uint32_t flags;
 
-		cli_check_interrupted();
+		if (stop_here(it))
+			return false;
 		flags = it->ep->ops->local_extent(it->ep, it->pos, it->end, &len)
 		    ? 0 : EXTENT_HOLE | EXTENT_ZERO;
 		if (it->have_cur && it->cur.flags == flags)
@@ -699,7 +713,8 @@ static bool
 drain(struct extent_iter *it)
 {
 	while (extents_engine_in_flight(it->eng) > 0)
-		if (cli_interrupted || (nbd_poll(it->ep->conn->h, 1000) == -1 &&
+		if ((cli_interrupted && cli_grace_expired()) ||
+		    (nbd_poll(it->ep->conn->h, CLI_POLL_MS) == -1 &&
 		    nbd_get_errno() != EINTR))
 			return false;
 	return true;
@@ -735,7 +750,8 @@ next_nbd(struct extent_iter *it, struct extent *e)
 		}
 		/* What it just freed may let it send more before waiting. */
 		send_requests(it);
-		cli_check_interrupted();
+		if (stop_here(it))
+			return false;
 		if (extents_engine_in_flight(it->eng) == 0)
 			continue;
 		/* A timeout, so Ctrl-C is noticed even if the server hangs. */

@@ -42,6 +42,12 @@ struct extents_opts {
 	const char *context;	/* NULL: base:allocation */
 	unsigned window;	/* requests in flight; 0: EXTENTS_WINDOW */
 	bool errors_as_data;	/* a failed request is one data extent */
+	/*
+	 * On SIGINT/SIGTERM, end the range early instead of exiting: a
+	 * copy worker thread must not exit under the others.  The caller
+	 * then sees cli_interrupted.
+	 */
+	bool end_on_signal;
 };
 
 struct extent_iter *extents_begin(struct endpoint *ep, uint64_t off,

@@ -93,6 +93,28 @@ signalled() {
 	done
 }
 
+@test "nbd-copy: a signal stops every worker thread of a multi-conn copy" {
+	local pid st sig
+	# Eight 128 MiB chunks over four connections: four worker threads,
+	# each with reads and block-status requests in flight.
+	start_nbdkit src --filter=delay pattern 1G delay-read=200ms
+	for sig in INT TERM; do
+		timeout -k 5 60 "${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" \
+			-C 4 -T 4 "$src" null: >/dev/null 2>err &
+		pid=$!
+		sleep 1
+		kill "-$sig" "$pid" || fail "SIG$sig: gone: $(cat err)"
+		st=0
+		wait "$pid" || st=$?
+		[ "$st" -eq 1 ] || fail "SIG$sig: exit $st: $(cat err)"
+		[ "$(cat err)" = "nbd-copy: interrupted" ] ||
+			fail "SIG$sig: $(cat err)"
+	done
+	# The server saw polite or abrupt ends, never a crash.
+	run_tool 0 nbd-info --size "$src"
+	[ "$output" = 1073741824 ]
+}
+
 # closed_pipe TOOL ARGS...: TOOL with stdout a pipe whose reader has
 # already gone (no race with a reader that is slow to exit); prints
 # the exit status as the shell would give it (141 for SIGPIPE).

@@ -426,8 +426,11 @@ static bool
 claim_chunk(struct worker *w, struct copy_segments *segs)
 {
 	struct shared *sh = w->sh;
-	uint64_t c = atomic_fetch_add(&sh->next_chunk, sh->chunk);
+	uint64_t c;
 
+	if (stopping(w))
+		return false;
+	c = atomic_fetch_add(&sh->next_chunk, sh->chunk);
 	if (c >= sh->size)
 		return false;
 	copy_segments_begin(segs, w->src, c, MIN(sh->chunk, sh->size - c),
@@ -552,7 +555,7 @@ wait_some(struct worker *w)
 	int e;
 
 	/* A timeout, so a signal taken by another thread is noticed. */
-	e = ep_try_poll(eps, 2, 1000, &failed);
+	e = ep_try_poll(eps, 2, CLI_POLL_MS, &failed);
 	if (e == 0)
 		return;
 	fail(w->sh, failed == w->src ? w->sh->src : w->sh->dst, "connection",
@@ -583,11 +586,11 @@ worker_run(struct worker *w)
 		if (w->src_busy == 0 && w->dst_busy == 0)
 			break;
 		/*
-		 * After a signal, what is in flight may never come back (a
-		 * hung server): stop waiting; the exit path closes the
-		 * connections, which ends those commands.
+		 * After a signal nothing new is sent; what is in flight gets
+		 * a moment to come back, but a hung server is not waited for:
+		 * the exit path closes the connections under those commands.
 		 */
-		if (cli_interrupted) {
+		if (cli_interrupted && cli_grace_expired()) {
 			w->dead = true;
 			break;
 		}

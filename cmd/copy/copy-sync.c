@@ -120,6 +120,7 @@ copy_extents(struct sync *s)
 			len -= n;
 		}
 	}
+	cli_check_interrupted();	/* the walk ends early on a signal */
 	copy_segments_end(&segs);
 }
 

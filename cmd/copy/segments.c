@@ -15,7 +15,8 @@ void
 copy_segments_begin(struct copy_segments *s, struct endpoint *src,
     uint64_t off, uint64_t len, uint32_t align, bool use_extents)
 {
-	struct extents_opts eo = { .errors_as_data = true };
+	struct extents_opts eo = { .errors_as_data = true,
+	    .end_on_signal = true };
 
 	s->it = use_extents && len > 0 ? extents_begin(src, off, len, &eo) :
 	    NULL;
