@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 
 void
 json_begin(struct json *j, FILE *fp)
@@ -138,44 +139,12 @@ json_key_raw(struct json *j, const char *key, const char *number)
 	fputs(number, j->fp);
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if the
- * bytes there are not one: overlong forms, surrogates and code points
- * above U+10FFFF are invalid too, as RFC 3629 says.
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2; cp = s[0] & 0x1f; min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3; cp = s[0] & 0x0f; min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4; cp = s[0] & 0x07; min = 0x10000;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 void
 json_str(FILE *fp, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, len;
+	uint32_t cp;
 
 	fputc('"', fp);
 	while (i < n) {
@@ -195,10 +164,17 @@ json_str(FILE *fp, const char *str, size_t n)
 			i++;
 			continue;
 		}
-		len = utf8_len(s + i, n - i);
+		len = utf8_decode(s + i, n - i, &cp);
 		if (len == 0) {
 			fputs("\\ufffd", fp);
 			i++;
+			continue;
+		}
+		/* C1 controls: valid JSON either way, but escaped they cannot
+		 * reach a terminal that would obey them. */
+		if (cp >= 0x80 && cp <= 0x9f) {
+			fprintf(fp, "\\u%04x", cp);
+			i += len;
 			continue;
 		}
 		fwrite(s + i, 1, len, fp);

@@ -416,7 +416,7 @@ print(" ".join("%02x" % x for x in b[:8]) + "  " +
 @test "nbd-info: names and descriptions with control bytes and invalid UTF-8" {
 	need nbd-info
 	serve --name 'a\x1b[31mred\xff\x01' --name 'b\xc3\x28\x7f' \
-		--desc 'd\x1b]0;title\x07\xfe\x0a\xf0\x9f\x98\x80'
+		--desc 'd\x1b]0;title\x07\xfe\x0a\xf0\x9f\x98\x80\xc2\x9b'
 	hrun nbd-info --list --json "$srv"
 	succeeds "--list --json"
 	python3 -m json.tool <<<"$output" >/dev/null ||
@@ -426,18 +426,22 @@ import json, sys
 d = json.load(sys.stdin)
 print("|".join(e["export-name"] + "=" + e["description"]
                for e in d["exports"]))' <<<"$output"
-	[ "$output" = $'a\e[31mred\ufffd\x01=d\e]0;title\a\ufffd\n\U0001F600|b\ufffd(\x7f=d\e]0;title\a\ufffd\n\U0001F600' ] ||
+	[ "$output" = $'a\e[31mred\ufffd\x01=d\e]0;title\a\ufffd\n\U0001F600\u009b|b\ufffd(\x7f=d\e]0;title\a\ufffd\n\U0001F600\u009b' ] ||
 		fail "decoded: $output"
 	hrun nbd-info --json "$srv"
 	succeeds "--json"
 	python3 -m json.tool <<<"$output" >/dev/null ||
 		fail "--json is not JSON: $output"
-	# Text output: no control byte but tab and newline reaches the terminal.
+	# Text output: no control character, C0 or C1, but the tabs and
+	# newlines of the layout reaches the terminal.
 	for args in --list ""; do
 		hrun nbd-info $args "$srv"
 		succeeds "nbd-info $args"
-		! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f]' <<<"$output" ||
+		! LC_ALL=C grep -qE $'[\x01-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' \
+			<<<"$output" ||
 			fail "raw control bytes in nbd-info $args: $(od -c <<<"$output")"
+		[[ $output == *'d?]0;title???'* ]] ||
+			fail "description not shown safely: $(od -c <<<"$output")"
 	done
 }
 

@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "json.h"
 #include "size.h"
+#include "utf8.h"
 #include "info.h"
 
 /* The export flags, in nbdinfo's order; libnbd says 1, 0 or -1. */
@@ -55,15 +56,6 @@ struct export_info {
 static const char *const block_keys[3] = {
 	"block_size_minimum", "block_size_preferred", "block_size_maximum",
 };
-
-/* Writes s with control characters as '?', so a server cannot drive the
- * terminal or break the one-field-per-line layout. */
-static void
-put_text(FILE *fp, const char *s)
-{
-	for (; *s != '\0'; s++)
-		fputc(iscntrl((unsigned char)*s) ? '?' : *s, fp);
-}
 
 static void
 color_on(struct info_out *out, const char *code)
@@ -165,7 +157,7 @@ print_text(struct info_out *out, const struct export_info *e)
 	fputc('\n', fp);
 	if (e->desc != NULL && e->desc[0] != '\0') {
 		fputs("\tdescription: ", fp);
-		put_text(fp, e->desc);
+		utf8_put_printable(fp, e->desc);
 		fputc('\n', fp);
 	}
 	size_human(human, e->size);
@@ -175,12 +167,12 @@ print_text(struct info_out *out, const struct export_info *e)
 		fprintf(fp, "\texport-size: %" PRIi64 "\n", e->size);
 	if (e->content != NULL) {
 		fputs("\tcontent: ", fp);
-		put_text(fp, e->content);
+		utf8_put_printable(fp, e->content);
 		fputc('\n', fp);
 	}
 	if (e->uri != NULL) {
 		fputs("\turi: ", fp);
-		put_text(fp, e->uri);
+		utf8_put_printable(fp, e->uri);
 		fputc('\n', fp);
 	}
 	if (e->has_contexts) {
@@ -188,7 +180,7 @@ print_text(struct info_out *out, const struct export_info *e)
 		fputs("\tcontexts:\n", fp);
 		for (size_t i = 0; i < e->ncontexts; i++) {
 			fputs("\t\t", fp);
-			put_text(fp, e->contexts[i]);
+			utf8_put_printable(fp, e->contexts[i]);
 			fputc('\n', fp);
 		}
 		color_off(out);

@@ -52,6 +52,9 @@ static const struct {
 	{ "\xf8\x88\x80\x80\x80", 0,
 	  "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"" },		/* 5-byte form */
 	{ "a\xc3\xa9\xff\"\n", 0, "\"a\xc3\xa9\\ufffd\\\"\\n\"" },
+	{ "\xc2\x80\xc2\x9b[m\xc2\x9f", 0,
+	  "\"\\u0080\\u009b[m\\u009f\"" },			/* C1 */
+	{ "\xc2\xa0\xc2\x7f", 0, "\"\xc2\xa0\\ufffd\\u007f\"" },	/* not C1 */
 };
 
 /* Builds one document into a memstream; returns its text. */
