@@ -100,11 +100,20 @@ build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard common/*.c common/*.h cmd/*/*.
 	clang $(CPPFLAGS) -std=gnu11 $(shell pkg-config --cflags $(PKGS)) $(TOOLS:%=-Icmd/%) $(FUZZ_FLAGS) -o $@ $< \
 	  $(filter-out %/main.c,$(wildcard common/*.c $(foreach t,$(TOOLS),cmd/$t/*.c))) $(LDLIBS)
 
+# Each target first replays the inputs that once broke it
+# (tests/fuzz/crashes/NAME-*), then fuzzes; any failure fails the target,
+# with libFuzzer's report shown and the input left in build-fuzz/.
 fuzz: deps $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$${f#build-fuzz/fuzz-}; \
 	  mkdir -p build-fuzz/corpus/$$n; \
+	  old=$$(ls tests/fuzz/crashes/$$n-* 2>/dev/null || true); \
+	  if [ -n "$$old" ]; then echo "fuzz: $$n replays $$(echo $$old | wc -w) known inputs"; \
+	    $$f $$old >build-fuzz/$$n.log 2>&1 || { cat build-fuzz/$$n.log; exit 1; }; fi; \
 	  echo "fuzz: $$n for $(FUZZ_TIME)s"; \
-	  $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | tail -2; \
+	  $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
+	    -artifact_prefix=build-fuzz/$$n- build-fuzz/corpus/$$n tests/fuzz/corpus/$$n \
+	    >build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; \
+	  tail -1 build-fuzz/$$n.log; \
 	done
 
 lint:

@@ -19,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 /*
  * The password in w, if w looks like a URI with one: from the first ':'
  * of the authority's userinfo up to the authority's last '@'.  Only
- * passwords of 4+ bytes found nowhere else in w are checked, so a match
- * in the output is the password itself.
+ * passwords of 4+ bytes found nowhere else in w and without '*' are
+ * checked, so a match in the output is the password itself (user
+ * "ab" with password "ab:*" is spelled by the redacted "ab:***").
  */
 static char *
 password(const char *w)
@@ -38,7 +39,8 @@ password(const char *w)
 	if (at == NULL)
 		return NULL;
 	colon = memchr(auth, ':', at - auth);
-	if (colon == NULL || at - colon - 1 < 4)
+	if (colon == NULL || at - colon - 1 < 4 ||
+	    memchr(colon + 1, '*', at - colon - 1) != NULL)
 		return NULL;
 	p = strndup(colon + 1, at - colon - 1);
 	if (p == NULL)
