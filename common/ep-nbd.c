@@ -366,6 +366,13 @@ nbd_poll_notify_op(struct endpoint *ep, short revents)
 			    "%s", nbd_get_error());
 		return nbd_get_errno() != 0 ? nbd_get_errno() : ECONNRESET;
 	}
+	/*
+	 * EOF between replies is a clean close to libnbd: no error, but
+	 * the commands in flight fail with ENOTCONN, which says less.
+	 */
+	if (nbd_aio_is_closed(h) == 1 && ep->error_detail[0] == '\0')
+		snprintf(ep->error_detail, sizeof(ep->error_detail),
+		    "server closed the connection");
 	return 0;
 }
 

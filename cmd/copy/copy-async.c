@@ -117,6 +117,7 @@ struct worker {
 	/* The chunk being copied and the next one, its extents asked. */
 	struct copy_segments segs, next_segs;
 	bool segs_open, next_open, exhausted, dead;
+	struct endpoint *died;	/* the side whose connection died */
 	uint64_t seg_off, seg_len;	/* what is left of the segment */
 	bool seg_zero;
 };
@@ -346,6 +347,38 @@ sample_latency(struct worker *w, const struct op *rd)
 		w->rs = big;
 }
 
+/* The endpoint the report names for one of this worker's. */
+static struct endpoint *
+side_of(const struct worker *w, const struct endpoint *ep)
+{
+	return ep == w->src ? w->sh->src : w->sh->dst;
+}
+
+/*
+ * libnbd's reason for a failure goes with the endpoint the report names,
+ * which may be another worker's connection to the same server.
+ */
+static void
+keep_reason(struct worker *w, const struct endpoint *dead)
+{
+	struct endpoint *named = side_of(w, dead);
+
+	pthread_mutex_lock(&w->sh->lock);
+	if (named != dead && named->error_detail[0] == '\0')
+		snprintf(named->error_detail, sizeof(named->error_detail),
+		    "%s", dead->error_detail);
+	pthread_mutex_unlock(&w->sh->lock);
+}
+
+/* A command failed at off: the report names its side and offset. */
+static void
+op_failed(struct worker *w, const struct endpoint *mine, const char *what,
+    uint64_t off, int err)
+{
+	keep_reason(w, mine);
+	fail(w->sh, side_of(w, mine), what, off, err, NULL);
+}
+
 static void
 read_done(struct worker *w, struct op *rd)
 {
@@ -355,7 +388,7 @@ read_done(struct worker *w, struct op *rd)
 	w->src_busy--;
 	w->src_bytes -= rd->len;
 	if (rd->err != 0) {
-		fail(sh, sh->src, "read", rd->off, rd->err, NULL);
+		op_failed(w, w->src, "read", rd->off, rd->err);
 		op_put(w, rd);
 		return;
 	}
@@ -390,8 +423,8 @@ dst_done(struct worker *w, struct op *op)
 	if (op->kind == OP_WRITE)
 		w->dst_bytes -= op->len;
 	if (op->err != 0)
-		fail(w->sh, w->sh->dst, op->kind == OP_WRITE ? "write" :
-		    "zero", op->off, op->err, NULL);
+		op_failed(w, w->dst, op->kind == OP_WRITE ? "write" : "zero",
+		    op->off, op->err);
 	if (op->parent != NULL)
 		piece_put(w, op->parent);
 	else if (op->err == 0)
@@ -558,15 +591,22 @@ wait_some(struct worker *w)
 	e = ep_try_poll(eps, 2, CLI_POLL_MS, &failed);
 	if (e == 0)
 		return;
-	fail(w->sh, failed == w->src ? w->sh->src : w->sh->dst, "connection",
-	    0, e, nbd_get_error() ? nbd_get_error() :
-	    "server closed the connection");
-	/*
-	 * libnbd fails what was in flight on a handle that dies; if nothing
-	 * came back, nothing will, so stop waiting.
-	 */
-	if (w->done == NULL)
-		w->dead = true;
+	w->died = failed;
+}
+
+/*
+ * libnbd fails each command in flight on a handle that dies, and those
+ * failures name an offset, so they are reported first; this names only
+ * the connection, for when none was in flight.  Nothing more will come.
+ */
+static void
+connection_died(struct worker *w)
+{
+	const char *why = w->died->error_detail;
+
+	fail(w->sh, side_of(w, w->died), "connection", 0, ENOTCONN,
+	    why[0] != '\0' ? why : "server closed the connection");
+	w->dead = true;
 }
 
 static void
@@ -581,6 +621,8 @@ worker_run(struct worker *w)
 		/* Waiting for extents may have completed reads meanwhile. */
 		if (w->done != NULL)
 			continue;
+		if (w->died != NULL)
+			connection_died(w);
 		if (w->dead)
 			break;
 		if (w->src_busy == 0 && w->dst_busy == 0)
