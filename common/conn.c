@@ -590,6 +590,23 @@ disconnect(struct nbd_handle *h)
 	}
 }
 
+struct conn_deferred {
+	struct conn_deferred *next;
+	void (*fn)(void *);
+	void *arg;
+};
+
+void
+conn_free_after_close(struct conn *c, void (*fn)(void *), void *arg)
+{
+	struct conn_deferred *d = malloc(sizeof(*d));
+
+	if (d == NULL)
+		err(EXIT_FAILURE, "malloc");
+	*d = (struct conn_deferred){ c->deferred, fn, arg };
+	c->deferred = d;
+}
+
 void
 conn_close(struct conn *c)
 {
@@ -605,6 +622,13 @@ conn_close(struct conn *c)
 		disconnect(c->h);
 		nbd_kill_subprocess(c->h, 0);
 		nbd_close(c->h);
+	}
+	while (c->deferred != NULL) {
+		struct conn_deferred *d = c->deferred;
+
+		c->deferred = d->next;
+		d->fn(d->arg);
+		free(d);
 	}
 	free(c);
 }

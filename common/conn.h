@@ -51,6 +51,7 @@ struct conn {
 	unsigned ncontexts;
 	const char *contexts[CONN_MAX_CONTEXTS];	/* negotiated ones */
 	struct conn_want c_want;	/* what was asked, for conn_go() */
+	struct conn_deferred *deferred;	/* see conn_free_after_close() */
 };
 
 /*
@@ -118,6 +119,13 @@ bool conn_has_context(const struct conn *c, const char *name);
 
 /* True when block status for base:allocation can be asked. */
 bool conn_can_extents(const struct conn *c);
+
+/*
+ * Memory that callbacks of commands still in flight point into, which
+ * only nbd_close() makes safe to free: fn(arg) runs right after it.
+ * Called by the thread that drives c.
+ */
+void conn_free_after_close(struct conn *c, void (*fn)(void *), void *arg);
 
 /* Disconnects cleanly, reaps any subprocess and frees c. */
 void conn_close(struct conn *c);

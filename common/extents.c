@@ -774,16 +774,27 @@ extents_next(struct extent_iter *it, struct extent *e)
 	return next_local(it, e);
 }
 
+static void
+iter_free(void *arg)
+{
+	struct extent_iter *it = arg;
+
+	extents_engine_free(it->eng);
+	free(it);
+}
+
 void
 extents_end(struct extent_iter *it)
 {
 	if (it == NULL)
 		return;
-	if (it->eng != NULL) {
-		/* The callbacks point into the engine: let them finish first. */
-		if (!drain(it))
-			return;		/* leak rather than risk it */
-		extents_engine_free(it->eng);
+	/*
+	 * The callbacks point into the engine: let them finish first, or,
+	 * after a signal or a death, free it once the handle is closed.
+	 */
+	if (it->eng != NULL && !drain(it)) {
+		conn_free_after_close(it->ep->conn, iter_free, it);
+		return;
 	}
-	free(it);
+	iter_free(it);
 }
