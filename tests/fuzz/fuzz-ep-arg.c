@@ -19,9 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 /*
  * The password in w, if w looks like a URI with one: from the first ':'
  * of the authority's userinfo up to the authority's last '@'.  Only
- * passwords of 4+ bytes found nowhere else in w and without '*' are
- * checked, so a match in the output is the password itself (user
- * "ab" with password "ab:*" is spelled by the redacted "ab:***").
+ * passwords of 4+ bytes found nowhere else in w and without a byte the
+ * output adds ('*' of the redaction, the quotes around a word, '?' for
+ * a control byte) are checked, so a match in the output is the password
+ * itself: user "ab" with password "ab:*" is spelled by the redacted
+ * "ab:***", password "'xyz" by the quoted "'xyz://...".
  */
 static char *
 password(const char *w)
@@ -39,9 +41,11 @@ password(const char *w)
 	if (at == NULL)
 		return NULL;
 	colon = memchr(auth, ':', at - auth);
-	if (colon == NULL || at - colon - 1 < 4 ||
-	    memchr(colon + 1, '*', at - colon - 1) != NULL)
+	if (colon == NULL || at - colon - 1 < 4)
 		return NULL;
+	for (const char *q = colon + 1; q < at; q++)
+		if (*q == '*' || *q == '\'' || *q == '?')
+			return NULL;
 	p = strndup(colon + 1, at - colon - 1);
 	if (p == NULL)
 		abort();
