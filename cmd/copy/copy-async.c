@@ -51,6 +51,7 @@
 #define SLOW_REQUEST	(4 << 20)
 #define SAMPLES		8		/* reads timed before deciding */
 #define BUF_MIN		(64u << 10)	/* smallest pooled buffer */
+#define DRAIN_NS	(1000 * 1000 * 1000LL)	/* after a failure */
 
 /* What every worker shares; the first failure wins. */
 struct shared {
@@ -118,6 +119,8 @@ struct worker {
 	struct copy_segments segs, next_segs;
 	bool segs_open, next_open, exhausted, dead;
 	struct endpoint *died;	/* the side whose connection died */
+	int64_t drain_end;	/* ns: when stopped, how long to drain */
+	bool abandoned;		/* left with commands in flight */
 	uint64_t seg_off, seg_len;	/* what is left of the segment */
 	bool seg_zero;
 };
@@ -609,6 +612,24 @@ connection_died(struct worker *w)
 	w->dead = true;
 }
 
+/*
+ * After a failure or a signal nothing new is sent, and what is in flight
+ * gets a moment to come back: its callbacks point into this worker, and
+ * a server cut off mid-reply may abort (nbdkit 1.32).  A hung server is
+ * not waited for longer; the worker is then left allocated.
+ */
+static bool
+drain_over(struct worker *w)
+{
+	int64_t now = clock_now_ns();
+
+	if (cli_interrupted)
+		return cli_grace_expired();
+	if (w->drain_end == 0)
+		w->drain_end = now + DRAIN_NS;
+	return now >= w->drain_end;
+}
+
 static void
 worker_run(struct worker *w)
 {
@@ -623,24 +644,17 @@ worker_run(struct worker *w)
 			continue;
 		if (w->died != NULL)
 			connection_died(w);
-		if (w->dead)
-			break;
 		if (w->src_busy == 0 && w->dst_busy == 0)
 			break;
-		/*
-		 * After a signal nothing new is sent; what is in flight gets
-		 * a moment to come back, but a hung server is not waited for:
-		 * the exit path closes the connections under those commands.
-		 */
-		if (cli_interrupted && cli_grace_expired()) {
-			w->dead = true;
+		if (stopping(w) && drain_over(w)) {
+			w->abandoned = true;
 			break;
 		}
 		wait_some(w);
 	}
-	if (w->segs_open && !w->dead)
+	if (w->segs_open && !w->abandoned)
 		copy_segments_end(&w->segs);
-	if (w->next_open && !w->dead)
+	if (w->next_open && !w->abandoned)
 		copy_segments_end(&w->next_segs);
 	while (w->free_ops != NULL) {
 		struct op *op = w->free_ops;
@@ -654,7 +668,7 @@ worker_run(struct worker *w)
 		w->bufs = b->next;
 		buf_free(w, b);
 	}
-	if (w->sink != NULL)
+	if (w->sink != NULL && !w->abandoned)
 		buf_delete(w->sink);
 }
 
@@ -681,6 +695,7 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 	    .size = src->size };
 	struct worker *ws;
 	unsigned n = o->workers, started;
+	bool abandoned = false;
 
 	if (sh.size == 0)
 		return;
@@ -738,10 +753,16 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 	for (unsigned i = 1; i < n; i++) {
 		if (ws[i].running)
 			pthread_join(ws[i].tid, NULL);
+		abandoned |= ws[i].abandoned;
+		/* Left to the exit path, which closes what is registered. */
+		if (ws[i].abandoned)
+			continue;
 		ep_close(ws[i].dst);
 		ep_close(ws[i].src);
 	}
-	free(ws);
+	/* Callbacks still due point into ws: the exit path may run them. */
+	if (!abandoned && !ws[0].abandoned)
+		free(ws);
 	cli_check_interrupted();
 	if (sh.failed)
 		report(&sh);
