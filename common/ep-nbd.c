@@ -219,6 +219,27 @@ cmd_refused(struct cmd *c)
 	cmd_finish(c, e != 0 ? e : EIO);
 }
 
+/*
+ * libnbd may see the server break the protocol while it issues a
+ * command and still return success for the queued command; the reason
+ * is then only in this thread's last error, which the next call would
+ * overwrite with "invalid state: DEAD".
+ */
+static void
+cmd_issued(struct ep_nbd *e, struct cmd *c, int64_t rc)
+{
+	const char *why;
+
+	if (rc == -1) {
+		cmd_refused(c);
+		return;
+	}
+	if (e->ep.error_detail[0] == '\0' && nbd_aio_is_dead(e->c->h) == 1 &&
+	    (why = nbd_get_error()) != NULL)
+		snprintf(e->ep.error_detail, sizeof(e->ep.error_detail), "%s",
+		    why);
+}
+
 static void
 issue_reads(struct req *r, char *buf, uint64_t len, uint64_t off)
 {
@@ -232,9 +253,8 @@ issue_reads(struct req *r, char *buf, uint64_t len, uint64_t off)
 		nbd_completion_callback done = { .callback = read_done,
 		    .user_data = c };
 
-		if (nbd_aio_pread_structured(e->c->h, buf, n, off, chunk, done,
-		    0) == -1)
-			cmd_refused(c);
+		cmd_issued(e, c, nbd_aio_pread_structured(e->c->h, buf, n, off,
+		    chunk, done, 0));
 		buf += n;
 		len -= n;
 		off += n;
@@ -284,8 +304,7 @@ nbd_aio_write_op(struct endpoint *ep, const void *buf, size_t len,
 		nbd_completion_callback cb = { .callback = write_done,
 		    .user_data = c };
 
-		if (nbd_aio_pwrite(e->c->h, p, n, off, cb, 0) == -1)
-			cmd_refused(c);
+		cmd_issued(e, c, nbd_aio_pwrite(e->c->h, p, n, off, cb, 0));
 		p += n;
 		len -= n;
 		off += n;
@@ -320,8 +339,7 @@ nbd_aio_zero_op(struct endpoint *ep, uint64_t off, uint64_t len,
 			rc = nbd_aio_zero(e->c->h, n, off, cb, flags);
 		else
 			rc = nbd_aio_pwrite(e->c->h, zero_buf, n, off, cb, 0);
-		if (rc == -1)
-			cmd_refused(c);
+		cmd_issued(e, c, rc);
 		len -= n;
 		off += n;
 	}

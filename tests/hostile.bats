@@ -189,7 +189,9 @@ dump_checked() {
 		[overflow-offset]="out of bounds"
 		[error-offset-outside]="out of bounds"
 		[short-chunk]="too short"
-		[huge-chunk]="invalid server reply length"
+		# The server hangs up after the bad reply: libnbd may fail
+		# sending the next request before it reads that reply.
+		[huge-chunk]="invalid server reply length|send: Broken pipe"
 		[bad-hole-size]="invalid length"
 		[wrong-cookie]="cookie"
 		[simple]="unexpected simple reply"
@@ -203,7 +205,7 @@ dump_checked() {
 			[ $t = nbd-dump ] || to=(null:)
 			hrun "$t" "$srv" "${to[@]}"
 			fails "--read $m" "$t"
-			[[ $stderr == *"${want[$m]}"* ]] ||
+			[[ $stderr =~ ${want[$m]} ]] ||
 				fail "$t --read $m: want '${want[$m]}': $stderr"
 		done
 	done
