@@ -156,7 +156,6 @@ close_stdout(void)
  * that ignores Ctrl-C is worse than one that skips its cleanup.
  */
 #define WATCHDOG_SECONDS 3
-#define GRACE_NS (1000 * 1000 * 1000LL)
 
 static void
 on_watchdog(int sig UNUSED)
@@ -273,6 +272,6 @@ cli_grace_expired(void)
 	int64_t now = clock_now_ns(), want = 0;
 
 	/* The first thread to ask after the signal starts the clock. */
-	atomic_compare_exchange_strong(&end, &want, now + GRACE_NS);
+	atomic_compare_exchange_strong(&end, &want, now + CLI_GRACE_NS);
 	return now >= atomic_load(&end);
 }

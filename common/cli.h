@@ -74,6 +74,9 @@ void cli_check_interrupted(void);
  */
 bool cli_grace_expired(void);
 
+/* That moment, also how long a copy drains after a failure. */
+#define CLI_GRACE_NS	(1000 * 1000 * 1000LL)
+
 /* How long to block in poll(2) while waiting for commands in flight. */
 #define CLI_POLL_MS	(cli_interrupted ? 50 : 1000)
 

@@ -51,7 +51,6 @@
 #define SLOW_REQUEST	(4 << 20)
 #define SAMPLES		8		/* reads timed before deciding */
 #define BUF_MIN		(64u << 10)	/* smallest pooled buffer */
-#define DRAIN_NS	(1000 * 1000 * 1000LL)	/* after a failure */
 
 /* What every worker shares; the first failure wins. */
 struct shared {
@@ -626,7 +625,7 @@ drain_over(struct worker *w)
 	if (cli_interrupted)
 		return cli_grace_expired();
 	if (w->drain_end == 0)
-		w->drain_end = now + DRAIN_NS;
+		w->drain_end = now + CLI_GRACE_NS;
 	return now >= w->drain_end;
 }
 
