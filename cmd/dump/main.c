@@ -19,13 +19,13 @@
 #include "dump.h"
 
 static struct dump_opts opts = {
-	.offset = 0,			/* -s, --offset, --skip */
+	.offset = 0,			/* -s, -o, --offset, --skip */
 	.length = UINT64_MAX,		/* -n, --length, --limit */
 	.color = false,			/* --color, --no-color, tty */
 };
 static struct ep_arg source;
 
-enum { OPT_LENGTH = 1, OPT_LIMIT, OPT_OFFSET, OPT_SKIP };
+enum { OPT_LENGTH = 1, OPT_LIMIT, OPT_OFFSET, OPT_O, OPT_SKIP };
 
 static struct poptOption options[] = {
 	{ "length", 'n', POPT_ARG_STRING, NULL, OPT_LENGTH,
@@ -35,6 +35,9 @@ static struct poptOption options[] = {
 	{ "offset", 's', POPT_ARG_STRING, NULL, OPT_OFFSET,
 	  "Start at byte N (default: 0)", "N" },
 	{ "skip", '\0', POPT_ARG_STRING, NULL, OPT_SKIP,
+	  "Same as --offset", "N" },
+	/* popt has one short name per option: nbddump 1.22's -o is a row. */
+	{ NULL, 'o', POPT_ARG_STRING, NULL, OPT_O,
 	  "Same as --offset", "N" },
 	CLI_COLOR_TABLE,
 	CLI_TABLE_END
@@ -73,7 +76,8 @@ parse_args(int argc, const char **argv)
 {
 	static const char *const name[] = {
 		[OPT_LENGTH] = "--length", [OPT_LIMIT] = "--limit",
-		[OPT_OFFSET] = "--offset", [OPT_SKIP] = "--skip",
+		[OPT_OFFSET] = "--offset", [OPT_O] = "-o",
+		[OPT_SKIP] = "--skip",
 	};
 	const char **args;
 	char *arg;
@@ -86,6 +90,7 @@ parse_args(int argc, const char **argv)
 		case OPT_LENGTH:
 		case OPT_LIMIT:
 		case OPT_OFFSET:
+		case OPT_O:
 		case OPT_SKIP:
 			arg = poptGetOptArg(pc);
 			if (rc == OPT_LENGTH || rc == OPT_LIMIT)
