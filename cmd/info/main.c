@@ -231,20 +231,22 @@ set_question(int rc)
 		[OPT_HAS] = "--has", [OPT_HASNT] = "--hasnt",
 		[OPT_IS] = "--is", [OPT_ISNT] = "--isnt",
 	};
-	char *arg = poptGetOptArg(pc);
+	bool has = rc == OPT_HAS || rc == OPT_HASNT;
+	char *arg;
 
+	/* Usage errors before the value is ours to free. */
+	set_mode(has ? INFO_HAS : INFO_CAN, name[rc]);
 	opts.negate = rc == OPT_CANNOT || rc == OPT_HASNT || rc == OPT_ISNT;
-	if (rc == OPT_HAS || rc == OPT_HASNT) {
-		set_mode(INFO_HAS, name[rc]);
-		if (arg[0] == '\0')
-			cli_usage_error("%s: the meta context name is empty",
-			    name[rc]);
+	arg = poptGetOptArg(pc);
+	if (has) {
 		free(context);
 		context = arg;		/* kept for the connection */
 		opts.context = context;
+		if (context[0] == '\0')
+			cli_usage_error("%s: the meta context name is empty",
+			    name[rc]);
 		return;
 	}
-	set_mode(INFO_CAN, name[rc]);
 	opts.can = info_can_lookup(arg);
 	if (opts.can == -1)
 		cli_usage_error("unknown %s option: %s", opts.negate ?
