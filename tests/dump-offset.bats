@@ -23,13 +23,15 @@ load helpers
 	EOF2
 }
 
-@test "dump: a bad -o value names -o" {
+@test "dump: a bad -o value is refused as --offset's, as -s's is" {
 	start_nbdkit srv -r pattern 64k
 	run_tool 1 nbd-dump -o x "$srv"
 	assert_output ''
-	assert_one_line_error nbd-dump "-o: could not parse size: 'x'"
+	assert_one_line_error nbd-dump "--offset: could not parse size: 'x'"
+	run_tool 1 nbd-dump -s x "$srv"
+	assert_one_line_error nbd-dump "--offset: could not parse size: 'x'"
 	run_tool 1 nbd-dump -o
-	assert_one_line_error nbd-dump "-o"
+	assert_one_line_error nbd-dump "-o: missing argument"
 }
 
 @test "dump: -o past the end prints the final offset line, as hexdump" {

@@ -25,7 +25,7 @@ static struct dump_opts opts = {
 };
 static struct ep_arg source;
 
-enum { OPT_LENGTH = 1, OPT_LIMIT, OPT_OFFSET, OPT_O, OPT_SKIP };
+enum { OPT_LENGTH = 1, OPT_LIMIT, OPT_OFFSET, OPT_SKIP };
 
 static struct poptOption options[] = {
 	{ "length", 'n', POPT_ARG_STRING, NULL, OPT_LENGTH,
@@ -37,7 +37,7 @@ static struct poptOption options[] = {
 	{ "skip", '\0', POPT_ARG_STRING, NULL, OPT_SKIP,
 	  "Same as --offset", "N" },
 	/* popt has one short name per option: nbddump 1.22's -o is a row. */
-	{ NULL, 'o', POPT_ARG_STRING, NULL, OPT_O,
+	{ NULL, 'o', POPT_ARG_STRING, NULL, OPT_OFFSET,
 	  "Same as --offset", "N" },
 	CLI_COLOR_TABLE,
 	CLI_TABLE_END
@@ -76,8 +76,7 @@ parse_args(int argc, const char **argv)
 {
 	static const char *const name[] = {
 		[OPT_LENGTH] = "--length", [OPT_LIMIT] = "--limit",
-		[OPT_OFFSET] = "--offset", [OPT_O] = "-o",
-		[OPT_SKIP] = "--skip",
+		[OPT_OFFSET] = "--offset", [OPT_SKIP] = "--skip",
 	};
 	const char **args;
 	char *arg;
@@ -90,7 +89,6 @@ parse_args(int argc, const char **argv)
 		case OPT_LENGTH:
 		case OPT_LIMIT:
 		case OPT_OFFSET:
-		case OPT_O:
 		case OPT_SKIP:
 			arg = poptGetOptArg(pc);
 			if (rc == OPT_LENGTH || rc == OPT_LIMIT)
