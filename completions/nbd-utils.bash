@@ -24,7 +24,7 @@ _nbd_utils_options() {
 		;;
 	nbd-info)
 		# BEGIN nbd-info options
-		echo "--can --color --content --help --is --json --list --no-color --no-content --size --usage --verbose --version -L -V -v"
+		echo "--can --cannot --color --content --has --hasnt --help --is --isnt --json --list --no-color --no-content --size --uri --usage --verbose --version -L -V -v"
 		# END nbd-info options
 		;;
 	nbd-stat-map)
@@ -40,8 +40,9 @@ _nbd_utils_values() {
 	case $1:$2 in
 	# BEGIN values
 	nbd-stat-map:--map) echo "base:allocation qemu:allocation-depth qemu:dirty-bitmap:" ;;
-	nbd-info:--can) echo "block-status cache connect df fast-zero flush fua multi-conn read read-only rotational structured-reply tls trim write zero" ;;
-	nbd-info:--is) echo "read-only rotational tls" ;;
+	nbd-info:--can | nbd-info:--cannot) echo "block-status cache connect df fast-zero flush fua multi-conn read read-only rotational structured-reply tls trim write zero" ;;
+	nbd-info:--is | nbd-info:--isnt) echo "read-only rotational tls" ;;
+	nbd-info:--has | nbd-info:--hasnt) echo "base:allocation qemu:allocation-depth qemu:dirty-bitmap:" ;;
 	nbd-copy:--blkhash) echo "md5 sha1 sha224 sha256 sha384 sha512" ;;
 	# END values
 	*) return 1 ;;

@@ -19,7 +19,7 @@
 #include "dump.h"
 
 static struct dump_opts opts = {
-	.offset = 0,			/* -s, --offset, --skip */
+	.offset = 0,			/* -s, -o, --offset, --skip */
 	.length = UINT64_MAX,		/* -n, --length, --limit */
 	.color = false,			/* --color, --no-color, tty */
 };
@@ -35,6 +35,9 @@ static struct poptOption options[] = {
 	{ "offset", 's', POPT_ARG_STRING, NULL, OPT_OFFSET,
 	  "Start at byte N (default: 0)", "N" },
 	{ "skip", '\0', POPT_ARG_STRING, NULL, OPT_SKIP,
+	  "Same as --offset", "N" },
+	/* popt has one short name per option: nbddump 1.22's -o is a row. */
+	{ NULL, 'o', POPT_ARG_STRING, NULL, OPT_OFFSET,
 	  "Same as --offset", "N" },
 	CLI_COLOR_TABLE,
 	CLI_TABLE_END

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * --can and --is: one yes/no question, answered by the exit status so
- * scripts need not parse anything.  Both options share one table, as
- * in nbdinfo, so "--can read-only" and "--is rotational" work too.
+ * --can, --is and --has: one yes/no question, answered by the exit
+ * status so scripts need not parse anything.  --can and --is share one
+ * table, as in nbdinfo, so "--can read-only" and "--is rotational" work
+ * too; --cannot, --isnt and --hasnt only swap the answer (main.c).
  */
 #include <ctype.h>
 #include <err.h>
@@ -98,4 +99,11 @@ info_can(struct conn *c, int question)
 	if (r == -1)
 		conn_die(c);
 	return r ? EXIT_SUCCESS : EXIT_FALSE;
+}
+
+int
+info_has(struct conn *c, const char *context)
+{
+	return c->sr && conn_has_context(c, context) ? EXIT_SUCCESS :
+	    EXIT_FALSE;
 }

@@ -17,8 +17,10 @@
 enum info_mode {
 	INFO_SHOW,		/* default: one export in full */
 	INFO_SIZE,		/* --size */
-	INFO_CAN,		/* --can / --is */
+	INFO_CAN,		/* --can / --is / --cannot / --isnt */
 	INFO_LIST,		/* -L, --list */
+	INFO_HAS,		/* --has / --hasnt */
+	INFO_URI,		/* --uri */
 };
 
 struct info_opts {
@@ -26,6 +28,8 @@ struct info_opts {
 	int json;		/* --json */
 	int content;		/* --content 1, --no-content 0, else -1 */
 	int can;		/* --can/--is: an INFO_CAN_* question */
+	const char *context;	/* --has/--hasnt: a meta context name */
+	bool negate;		/* --cannot/--isnt/--hasnt: swap 0 and 2 */
 	bool color;		/* text output in colour */
 	struct ep_arg ep;	/* the server */
 };
@@ -56,6 +60,15 @@ int info_can(struct conn *c, int question);
 
 /* --size: the export's size in bytes (a number is valid JSON too). */
 void info_size(struct info_out *out, struct conn *c);
+
+/*
+ * --has: EXIT_SUCCESS if the server agreed to the meta context c was
+ * opened asking for, EXIT_FALSE if not.
+ */
+int info_has(struct conn *c, const char *context);
+
+/* --uri: the URI libnbd would use to reach the export again. */
+void info_uri(struct info_out *out, struct conn *c);
 
 /*
  * The default mode: the protocol line (or JSON object) and one export.

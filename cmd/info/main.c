@@ -2,8 +2,9 @@
 /*
  * nbd-info: what an NBD server says about its exports -- protocol, size,
  * flags, block size limits, meta contexts, description, a guess at the
- * content -- as text or JSON, or one answer for a script (--size, --can,
- * --is, whose exit status is the answer).  Compatible with nbdinfo.
+ * content -- as text or JSON, or one answer for a script (--size, --uri,
+ * and --can, --is, --has and their negations, whose exit status is the
+ * answer).  Compatible with nbdinfo.
  *
  * Output is all-or-nothing: it is spooled in memory and written once at
  * the end, so an error leaves stdout empty.
@@ -25,20 +26,32 @@ static struct info_opts opts = {
 	.mode = INFO_SHOW,
 	.json = 0,		/* --json */
 	.content = -1,		/* --content / --no-content; -1: by mode */
-	.can = -1,		/* --can / --is */
+	.can = -1,		/* --can / --is / --cannot / --isnt */
+	.context = NULL,	/* --has / --hasnt */
+	.negate = false,	/* --cannot / --isnt / --hasnt */
 };
 
-enum { OPT_CAN = 1, OPT_CONTENT, OPT_IS, OPT_LIST, OPT_NO_CONTENT,
-    OPT_SIZE };
+enum { OPT_CAN = 1, OPT_CANNOT, OPT_CONTENT, OPT_HAS, OPT_HASNT, OPT_IS,
+    OPT_ISNT, OPT_LIST, OPT_NO_CONTENT, OPT_SIZE, OPT_URI };
 
 static struct poptOption options[] = {
 	{ "can", '\0', POPT_ARG_STRING, NULL, OPT_CAN,
 	  "Exit 0 if the export can do FLAG, 2 if not", "FLAG" },
+	{ "cannot", '\0', POPT_ARG_STRING, NULL, OPT_CANNOT,
+	  "Exit 0 if the export cannot do FLAG, 2 if it can", "FLAG" },
 	{ "content", '\0', POPT_ARG_NONE, NULL, OPT_CONTENT,
 	  "Probe the content of the first bytes (default unless --list)",
 	  NULL },
+	{ "has", '\0', POPT_ARG_STRING, NULL, OPT_HAS,
+	  "Exit 0 if the server offers meta context CONTEXT, 2 if not",
+	  "CONTEXT" },
+	{ "hasnt", '\0', POPT_ARG_STRING, NULL, OPT_HASNT,
+	  "Exit 0 if the server does not offer CONTEXT, 2 if it does",
+	  "CONTEXT" },
 	{ "is", '\0', POPT_ARG_STRING, NULL, OPT_IS,
 	  "Exit 0 if the export is FLAG, 2 if not", "FLAG" },
+	{ "isnt", '\0', POPT_ARG_STRING, NULL, OPT_ISNT,
+	  "Exit 0 if the export is not FLAG, 2 if it is", "FLAG" },
 	{ "json", '\0', POPT_ARG_VAL, &opts.json, 1,
 	  "Write JSON", NULL },
 	{ "list", 'L', POPT_ARG_NONE, NULL, OPT_LIST,
@@ -47,18 +60,23 @@ static struct poptOption options[] = {
 	  "Do not probe the content", NULL },
 	{ "size", '\0', POPT_ARG_NONE, NULL, OPT_SIZE,
 	  "Print only the size in bytes", NULL },
+	{ "uri", '\0', POPT_ARG_NONE, NULL, OPT_URI,
+	  "Print only the URI of the export", NULL },
 	CLI_COLOR_TABLE,
 	CLI_TABLE_END
 };
 
 /* Kept to the end: opts.ep borrows the argument words it holds. */
 static poptContext pc;
+static char *context;		/* --has's value, owned */
 
 /* The spool; written to stdout only when the job succeeded. */
 static char *spool;
 static size_t spool_len;
 
 static void parse_args(int argc, const char **argv);
+static void check_words(int argc, const char **argv);
+static void set_question(int rc);
 static void set_mode(enum info_mode mode, const char *option);
 static struct conn_want want_for(enum info_mode mode);
 static void write_spool(FILE *fp);
@@ -94,12 +112,21 @@ main(int argc, const char **argv)
 		if (!info_list(&out, c))
 			status = EXIT_FAILURE;	/* the others are shown */
 		break;
+	case INFO_HAS:
+		status = info_has(c, opts.context);
+		break;
+	case INFO_URI:
+		info_uri(&out, c);
+		break;
 	}
+	if (opts.negate)
+		status = status == EXIT_SUCCESS ? EXIT_FALSE : EXIT_SUCCESS;
 
 	conn_close(c);
 	write_spool(out.fp);
 	ep_arg_free(&opts.ep);
 	poptFreeContext(pc);
+	free(context);
 	return status;
 }
 
@@ -107,22 +134,20 @@ static void
 parse_args(int argc, const char **argv)
 {
 	const char **args;
-	char *arg;
 	int rc, nargs = 0, i = 0;
 
+	check_words(argc, argv);
 	pc = cli_context(argc, argv, options,
 	    "[OPTION...] NBD-URI | [ CMD ARGS ... ]");
 	while ((rc = cli_next(pc)) >= 0) {
 		switch (rc) {
 		case OPT_CAN:
+		case OPT_CANNOT:
+		case OPT_HAS:
+		case OPT_HASNT:
 		case OPT_IS:
-			arg = poptGetOptArg(pc);
-			set_mode(INFO_CAN, rc == OPT_CAN ? "--can" : "--is");
-			opts.can = info_can_lookup(arg);
-			if (opts.can == -1)
-				cli_usage_error("unknown --can or --is option: %s",
-				    arg);
-			free(arg);
+		case OPT_ISNT:
+			set_question(rc);
 			break;
 		case OPT_CONTENT:
 		case OPT_NO_CONTENT:
@@ -138,6 +163,9 @@ parse_args(int argc, const char **argv)
 		case OPT_SIZE:
 			set_mode(INFO_SIZE, "--size");
 			break;
+		case OPT_URI:
+			set_mode(INFO_URI, "--uri");
+			break;
 		}
 	}
 
@@ -150,14 +178,86 @@ parse_args(int argc, const char **argv)
 	if (i < nargs)
 		cli_usage_error("unexpected argument after the server: %s",
 		    args[i]);
-
+	if (opts.mode == INFO_URI && opts.ep.kind == EP_ARG_CMD)
+		cli_usage_error("--uri: a [ CMD ] server ends with nbd-info, "
+		    "so it has no URI to print");
 
 	if (opts.content == -1)		/* as nbdinfo: probe unless listing */
 		opts.content = opts.mode == INFO_SHOW;
 	opts.color = !opts.json && color_enabled(cli_opts.color, stdout);
 }
 
-/* --list, --size, --can and --is each pick a mode: only one may. */
+/*
+ * Words popt would misread, caught before it sees them: nbdinfo's --map
+ * (here a tool of its own), and options of a "[ CMD ]" server that has
+ * no "--" before it, which popt would take as nbd-info's own (-r) or
+ * refuse (--filter=...).
+ */
+static void
+check_words(int argc, const char **argv)
+{
+	bool in_cmd = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (strcmp(w, "--") == 0)
+			return;
+		if (strcmp(w, "[") == 0 || strcmp(w, "]") == 0) {
+			in_cmd = w[0] == '[';
+			continue;
+		}
+		if (w[0] != '-' || w[1] == '\0')
+			continue;
+		if (in_cmd)
+			cli_usage_error("%s is an option of the server command: "
+			    "put \"--\" before \"[\", as in "
+			    "nbd-info -- [ CMD ARGS ... ]", w);
+		if (strcmp(w, "--map") == 0 || strncmp(w, "--map=", 6) == 0)
+			cli_usage_error("--map: allocation maps are "
+			    "nbd-stat-map's job: nbd-stat-map %s NBD", w);
+	}
+}
+
+/*
+ * --can, --is, --has and their negations: one yes/no question.  As in
+ * nbdinfo, --can and --is (and --cannot and --isnt) take the same words.
+ */
+static void
+set_question(int rc)
+{
+	static const char *const name[] = {
+		[OPT_CAN] = "--can", [OPT_CANNOT] = "--cannot",
+		[OPT_HAS] = "--has", [OPT_HASNT] = "--hasnt",
+		[OPT_IS] = "--is", [OPT_ISNT] = "--isnt",
+	};
+	bool has = rc == OPT_HAS || rc == OPT_HASNT;
+	char *arg;
+
+	/* Usage errors before the value is ours to free. */
+	set_mode(has ? INFO_HAS : INFO_CAN, name[rc]);
+	opts.negate = rc == OPT_CANNOT || rc == OPT_HASNT || rc == OPT_ISNT;
+	arg = poptGetOptArg(pc);
+	if (has) {
+		free(context);
+		context = arg;		/* kept for the connection */
+		opts.context = context;
+		if (context[0] == '\0')
+			cli_usage_error("%s: the meta context name is empty",
+			    name[rc]);
+		return;
+	}
+	opts.can = info_can_lookup(arg);
+	if (opts.can == -1)
+		cli_usage_error("unknown %s option: %s", opts.negate ?
+		    "--cannot or --isnt" : "--can or --is", arg);
+	free(arg);
+}
+
+/*
+ * --list, --size, --uri, --can (--is, ...) and --has (--hasnt) each pick
+ * a mode: only one may.
+ */
 static void
 set_mode(enum info_mode mode, const char *option)
 {
@@ -173,8 +273,9 @@ set_mode(enum info_mode mode, const char *option)
 /*
  * The default and --list stay in negotiation to ask for the export's
  * details and the contexts offered (requesting none, so the server
- * lists every one); --size and --can connect straight through, --can
- * asking for base:allocation so block-status can be answered.
+ * lists every one); the others connect straight through, --can asking
+ * for base:allocation so block-status can be answered, --has for the
+ * context it asks about.
  */
 static struct conn_want
 want_for(enum info_mode mode)
@@ -188,9 +289,14 @@ want_for(enum info_mode mode)
 		want.full_info = true;
 		break;
 	case INFO_SIZE:
+	case INFO_URI:
 		break;
 	case INFO_CAN:
 		want.no_contexts = false;
+		break;
+	case INFO_HAS:
+		want.no_contexts = false;
+		want.contexts[0] = opts.context;
 		break;
 	}
 	return want;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The default mode and the per-export block --list repeats: the same
- * fields, in the same order and under the same names as nbdinfo 1.14,
+ * fields, in the same order and under the same names as nbdinfo (1.14,
+ * with 1.20's human sizes beside the block size limits),
  * as text (one indented block per export) or JSON (the same keys and
  * value types; flags the server did not state are left out).
  */
@@ -143,11 +144,26 @@ export_free(struct export_info *e)
 	free(e->uri);
 }
 
+/*
+ * "\tKEY: 4096 (4K)": the human form only when it has a unit, so 512
+ * stays "512", as nbdinfo 1.20 prints sizes and block size limits.
+ */
+static void
+print_size(FILE *fp, const char *key, uint64_t n)
+{
+	char human[SIZE_HUMAN_MAX];
+
+	size_human(human, n);
+	if (isalpha((unsigned char)human[strlen(human) - 1]))
+		fprintf(fp, "\t%s: %" PRIu64 " (%s)\n", key, n, human);
+	else
+		fprintf(fp, "\t%s: %" PRIu64 "\n", key, n);
+}
+
 static void
 print_text(struct info_out *out, const struct export_info *e)
 {
 	FILE *fp = out->fp;
-	char human[SIZE_HUMAN_MAX];
 
 	color_on(out, ANSI_BOLD);
 	fputs("export=", fp);
@@ -160,11 +176,7 @@ print_text(struct info_out *out, const struct export_info *e)
 		utf8_put_printable(fp, e->desc);
 		fputc('\n', fp);
 	}
-	size_human(human, e->size);
-	if (isalpha((unsigned char)human[strlen(human) - 1]))
-		fprintf(fp, "\texport-size: %" PRIi64 " (%s)\n", e->size, human);
-	else
-		fprintf(fp, "\texport-size: %" PRIi64 "\n", e->size);
+	print_size(fp, "export-size", e->size);
 	if (e->content != NULL) {
 		fputs("\tcontent: ", fp);
 		utf8_put_printable(fp, e->content);
@@ -196,8 +208,7 @@ print_text(struct info_out *out, const struct export_info *e)
 	}
 	for (size_t i = 0; i < 3; i++)
 		if (e->block[i] > 0)
-			fprintf(fp, "\t%s: %" PRIu32 "\n", block_keys[i],
-			    e->block[i]);
+			print_size(fp, block_keys[i], e->block[i]);
 }
 
 static void
@@ -290,4 +301,19 @@ info_size(struct info_out *out, struct conn *c)
 	if (c->size < 0)
 		conn_die(c);
 	fprintf(out->fp, "%" PRIi64 "\n", c->size);
+}
+
+void
+info_uri(struct info_out *out, struct conn *c)
+{
+	char *uri = nbd_get_uri(c->h);
+
+	if (uri == NULL)
+		conn_die(c);
+	if (out->opts->json)
+		json_str(out->fp, uri, strlen(uri));
+	else
+		utf8_put_printable(out->fp, uri);
+	fputc('\n', out->fp);
+	free(uri);
 }

@@ -216,6 +216,7 @@ map(struct endpoint *ep, uint64_t len)
 	struct totals t;
 	struct picture p;
 	bool each = !opts.totals && !opts.picture;
+	bool color = color_enabled(cli_opts.color, stdout);
 
 	it = extents_begin(ep, opts.offset, len, &xo);
 	if (extents_fallback(it) && len > 0)
@@ -225,8 +226,10 @@ map(struct endpoint *ep, uint64_t len)
 		    ep->conn != NULL ? "server without structured replies or "
 		    "base:allocation" : "not supported by this file or device");
 	totals_init(&t, opts.context);
-	if (each)
+	if (each) {
 		map_begin(&m, stdout, opts.context, opts.json);
+		m.color = color && !opts.json;
+	}
 	if (opts.picture)
 		picture_init(&p, opts.context, opts.offset, len,
 		    opts.width > 0 ? opts.width : terminal_width());
@@ -255,8 +258,7 @@ map(struct endpoint *ep, uint64_t len)
 	if (each)
 		map_end(&m);
 	if (opts.picture) {
-		picture_print(&p, stdout, locale_is_utf8(),
-		    color_enabled(cli_opts.color, stdout));
+		picture_print(&p, stdout, locale_is_utf8(), color);
 		picture_free(&p);
 	}
 	if (opts.totals || opts.picture)

@@ -34,11 +34,18 @@ struct stat_map_opts {
  */
 const char *describe(const char *context, uint32_t type, char *buf);
 
+/*
+ * The ANSI sequence nbdinfo --map colours a type's line with ("" for
+ * none): data bold, dirty red, clean green, local and backing shaded.
+ */
+const char *describe_color(const char *context, uint32_t type);
+
 /* map.c: one extent per line (or JSON array element), as it comes. */
 struct map_out {
 	FILE *fp;
 	const char *context;
 	bool json;
+	bool color;		/* text lines in colour; map_begin clears it */
 	struct json j;
 };
 
