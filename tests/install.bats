@@ -72,6 +72,7 @@ zsh_complete() {
 
 @test "install: bash loads the installed completion and completes an option" {
 	local dir=$BATS_FILE_TMPDIR/root/usr/share/bash-completion/completions
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	run -0 bash --norc --noprofile -c '
 		dir=$1
 		while read -r tool word; do
@@ -96,6 +97,7 @@ zsh_complete() {
 
 @test "install: zsh's compinit finds the installed completion for every tool" {
 	require command -v zsh
+	# shellcheck disable=SC2016 # expanded by zsh
 	run -0 zsh -f -c '
 		fpath=($1 $fpath)
 		autoload -U compinit
@@ -150,6 +152,7 @@ zsh_complete() {
 	qemu-img create -q -f qcow2 disk.qcow2 1M
 	qemu-img bitmap --add disk.qcow2 nightly
 	start_qemu_nbd srv -r -f qcow2 -B nightly disk.qcow2
+	# shellcheck disable=SC2154 # start_qemu_nbd sets srv
 	PATH=$NBDU_BUILD:$PATH run -0 zsh_complete \
 		"$BATS_FILE_TMPDIR/root/usr/share/zsh/site-functions" \
 		"nbd-stat-map '$srv' --map=qemu:dirty-bitmap:n"
@@ -176,14 +179,14 @@ zsh_complete() {
 	name=nbd-utils-$v
 	make -s -C "$root" dist DIST_DIR="$BATS_TEST_TMPDIR/a" >/dev/null
 	make -s -C "$root" dist DIST_DIR="$BATS_TEST_TMPDIR/b" >/dev/null
-	cmp a/$name.tar.gz b/$name.tar.gz
+	cmp "a/$name.tar.gz" "b/$name.tar.gz"
 
 	# Every tracked file and nothing else, under one top directory.
-	tar -tzf a/$name.tar.gz | sort >listed
+	tar -tzf "a/$name.tar.gz" | sort >listed
 	git -C "$root" ls-files | sed "s,^,$name/," | sort >tracked
 	diff -u tracked listed
 
-	tar -xzf a/$name.tar.gz
+	tar -xzf "a/$name.tar.gz"
 	run -0 nice make -s -C "$name" -j2 all unit
 	run -0 "$name/build/nbd-info" --version
 	assert_line --index 0 "nbd-info $v"
