@@ -1,9 +1,13 @@
 # nbd-utils: plain GNU make.  pkg-config is the only probe.
-VERSION     := 0.1.0
+# The version lives in one place, debian/changelog's first line (a native
+# package, so no Debian revision): the binaries, the tarball and the
+# package all read it from there.
+VERSION     := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 BUILD       ?= build
 PKGS        := libnbd gnutls popt
 # A tool is built once its main.c exists, so tools light up as they land.
@@ -121,20 +125,51 @@ lint:
 	shellcheck -s bash tests/*.bash scripts/*.sh completions/*.bash .ci/run $(wildcard bench/*.sh)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	$(if $(wildcard man/*.1),install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/)
 	install -m 644 completions/nbd-utils.bash $(DESTDIR)$(BASHCOMPDIR)/nbd-utils
 	for t in $(TOOLS); do ln -sf nbd-utils $(DESTDIR)$(BASHCOMPDIR)/nbd-$$t; done
+	install -m 644 completions/_nbd-utils $(DESTDIR)$(ZSHCOMPDIR)/_nbd-utils
 
 uninstall:
 	for t in $(TOOLS); do \
 	  rm -f $(DESTDIR)$(BINDIR)/nbd-$$t $(DESTDIR)$(MANDIR)/man1/nbd-$$t.1 $(DESTDIR)$(BASHCOMPDIR)/nbd-$$t; \
 	done
-	rm -f $(DESTDIR)$(BASHCOMPDIR)/nbd-utils
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/nbd-utils $(DESTDIR)$(ZSHCOMPDIR)/_nbd-utils
+
+# The release tarball holds the files git tracks, as they are in the work
+# tree, and nothing else: no build output, no .git.  Names, owners and
+# times are fixed (the last commit's), so the same tree gives the same
+# bytes.  DIST_DIR says where it goes.
+DIST     := nbd-utils-$(VERSION)
+DIST_DIR ?= .
+dist:
+	@test -n "$(VERSION)" || { echo "make dist: no version in debian/changelog" >&2; exit 1; }
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
+	  { echo "make dist: needs a git checkout, to know which files are the source" >&2; exit 1; }
+	@mkdir -p $(DIST_DIR)
+	git ls-files -z | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	  tar --null -T - --transform='s,^,$(DIST)/,' --sort=name --owner=0 --group=0 --numeric-owner \
+	    --mtime=@$$(git log -1 --format=%ct) -cf - | gzip -n >$(DIST_DIR)/$(DIST).tar.gz
+	@echo "make dist: $(DIST_DIR)/$(DIST).tar.gz"
+
+# The package is built from the release tarball unpacked in DEB_DIR, so
+# it builds from what "make dist" ships, and dpkg-buildpackage, which
+# writes beside the source tree it builds, writes into DEB_DIR, never into
+# the checkout's parent.  lintian must find no errors.
+DEB_DIR ?= build-deb
+deb:
+	@scripts/install-deps.sh deb
+	@rm -rf $(DEB_DIR)/$(DIST)
+	@$(MAKE) --no-print-directory dist DIST_DIR=$(DEB_DIR)
+	tar -xzf $(DEB_DIR)/$(DIST).tar.gz -C $(DEB_DIR)
+	cd $(DEB_DIR)/$(DIST) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEB_DIR)/nbd-utils_$(VERSION)_*.changes
+	@echo "make deb: $$(ls $(DEB_DIR)/nbd-utils_$(VERSION)_*.deb)"
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
-.PHONY: all check check-sanitize check-valgrind unit lint install uninstall clean demo deps bench fuzz
+.PHONY: all check check-sanitize check-valgrind unit lint install uninstall clean demo deps bench fuzz dist deb

@@ -1,16 +1,34 @@
 #!/bin/bash
 # Installs what building and testing nbd-utils needs, only when something
 # is missing, so "make check" and "make demo" work on a fresh Debian box.
+#
+#   install-deps.sh        everything "make check" needs (tests/install.bats
+#                          builds the package, so its tools too)
+#   install-deps.sh deb    only what "make deb" needs
 set -u
 
 pkgs_build="gcc make pkg-config libnbd-dev libpopt-dev libgnutls28-dev libmagic-dev"
+pkgs_deb="build-essential dpkg-dev debhelper fakeroot lintian"
 pkgs_test="bats bats-support bats-assert nbdkit qemu-utils nbd-server gnutls-bin
-libnbd-bin nbdkit-plugin-python mandoc shellcheck file time python3 bsdextrautils clang libclang-rt-14-dev valgrind"
+libnbd-bin nbdkit-plugin-python mandoc man-db zsh shellcheck file time python3 bsdextrautils clang libclang-rt-14-dev valgrind"
+
+case ${1:-check} in
+check) pkgs="$pkgs_build $pkgs_deb $pkgs_test" ;;
+deb) pkgs="$pkgs_build $pkgs_deb" ;;
+*)
+	echo "install-deps: unknown mode '$1' (check or deb)" >&2
+	exit 1
+	;;
+esac
 
 missing=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' || missing+=("$1"); }
 
 if ! command -v dpkg-query >/dev/null; then
+	if [ "${1:-check}" = deb ]; then
+		echo "install-deps: building a Debian package needs a Debian system" >&2
+		exit 1
+	fi
 	if pkg-config --exists libnbd popt gnutls && command -v bats >/dev/null && command -v nbdkit >/dev/null; then
 		exit 0
 	fi
@@ -18,7 +36,7 @@ if ! command -v dpkg-query >/dev/null; then
 	exit 1
 fi
 
-for p in $pkgs_build $pkgs_test; do need "$p"; done
+for p in $pkgs; do need "$p"; done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: installing ${missing[*]}" >&2
@@ -30,8 +48,12 @@ if [ "$(id -u)" -ne 0 ]; then
 else
 	SUDO=
 fi
+# apt's and dpkg's chatter goes to a log, shown only if they fail.
 export DEBIAN_FRONTEND=noninteractive
-if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
+log=$(mktemp) || exit 1
+trap 'rm -f "$log"' EXIT
+if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+	cat "$log" >&2
 	echo "install-deps: apt-get failed; install by hand: ${missing[*]}" >&2
 	exit 1
 fi
