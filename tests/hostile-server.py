@@ -137,6 +137,9 @@ EXTENT_MODES = {
     "zero-first": "a zero-length extent first",
     "zero-middle": "a zero-length extent between two real ones",
     "zero-only": "one zero-length extent and nothing else",
+    "zero-last": "a zero-length extent after the real ones",
+    "overreach": "64 KiB data, 2 GiB hole, 2 GiB data, whatever was asked",
+    "early-past": "the first extent runs 64 KiB past the request",
     "backwards": "a second chunk for the context, from the start again",
     "empty": "a BLOCK_STATUS chunk with no descriptors",
     "none": "no BLOCK_STATUS chunk at all, just success",
@@ -651,6 +654,12 @@ class Conn(socketserver.BaseRequestHandler):
             ext.insert(1, [0, 0])
         elif mode == "zero-only":
             ext = [[0, 0]]
+        elif mode == "zero-last":
+            ext.append([0, 0])
+        elif mode == "overreach":
+            ext = [[BLOCK, 0], [1 << 31, STATE_HOLE_ZERO], [1 << 31, 0]]
+        elif mode == "early-past":
+            ext = [[length + BLOCK, STATE_HOLE_ZERO], [BLOCK, 0]]
         elif mode == "backwards":
             extra = [[length, 0]]
         elif mode == "empty":
