@@ -87,3 +87,13 @@ serve() {
 		[ -z "$stderr" ] || fail "$m: dump warned: $stderr"
 	done
 }
+
+@test "stat-map: a failure among requests a server never answers ends the run" {
+	start_hostile srv --size $((64 << 20)) --extents error-stall
+	# The bound only tells a hang from an exit; the run takes seconds.
+	run --separate-stderr timeout -k 5 60 "${nbdu_wrap[@]}" \
+		"$NBDU_BUILD/nbd-stat-map" "$srv"
+	[ "$status" -eq 1 ] || fail "exit $status; stderr: $stderr"
+	[ "$stderr" = "nbd-stat-map: source: $srv: block status at offset 1048576: Input/output error" ] ||
+		fail "stderr: $stderr"
+}

@@ -151,6 +151,7 @@ EXTENT_MODES = {
     "wrong-cookie": "a cookie the client never sent",
     "disconnect": "hang up in the middle of the descriptors",
     "stall": "never answer block status",
+    "error-stall": "answer the first request, fail the second, then stall",
 }
 
 WRITE_MODES = {
@@ -270,6 +271,7 @@ class Conn(socketserver.BaseRequestHandler):
         self.sock = self.request
         self.sr = False
         self.contexts = []
+        self.statuses = 0
         self.no_zeroes = False
         self.send_lock = threading.Lock()
         self.in_tx = False
@@ -627,9 +629,10 @@ class Conn(socketserver.BaseRequestHandler):
         if not self.sr or not self.contexts:
             self.error(cookie, EINVAL, b"no meta context")
             return
-        if mode == "stall":
+        self.statuses += 1
+        if mode == "stall" or (mode == "error-stall" and self.statuses > 2):
             return
-        if mode == "error":
+        if mode == "error" or (mode == "error-stall" and self.statuses == 2):
             self.error(cookie, EIO, self.opts.error_msg)
             return
         if mode == "wrong-cookie":
