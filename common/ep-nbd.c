@@ -11,6 +11,12 @@
  * gets an error naming the offset, never zero-filled bytes passed off as
  * data (SPEC 1.2).
  *
+ * Block status is a command like the others: counted in flight, reaped
+ * by the same poll, its reply chunks for the context asked handed to the
+ * caller (extents.c) unchecked, since the engine there judges them.  So
+ * this is the one file that issues commands on the handle, polls it and
+ * records why it failed.
+ *
  * Requests longer than the server's maximum are split, and unaligned
  * reads are widened to the server's minimum block size through a bounce
  * buffer, so callers may ask for any range.
