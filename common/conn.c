@@ -538,6 +538,12 @@ conn_has_context(const struct conn *c, const char *name)
 }
 
 bool
+conn_is_negotiating(const struct conn *c)
+{
+	return nbd_aio_is_negotiating(c->h) == 1;
+}
+
+bool
 conn_can_extents(const struct conn *c)
 {
 	return c->sr && conn_has_context(c, LIBNBD_CONTEXT_BASE_ALLOCATION);

@@ -114,6 +114,9 @@ void conn_abort(struct conn *c);
  */
 const char *conn_dead_reason(const struct conn *c);
 
+/* True while in opt mode, before conn_go() (or an oldstyle handshake). */
+bool conn_is_negotiating(const struct conn *c);
+
 /* True if the server agreed to this meta context. */
 bool conn_has_context(const struct conn *c, const char *name);
 

@@ -199,6 +199,21 @@ ep_aio_zero(struct endpoint *ep, uint64_t off, uint64_t len, bool allocate,
 }
 
 void
+ep_aio_block_status(struct endpoint *ep, const char *context, uint64_t off,
+    uint32_t len, ep_extent_fn extent, ep_done_fn done, void *opaque)
+{
+	const uint32_t all_data[2] = { len, 0 };
+
+	if (ep->ops->aio_block_status != NULL) {
+		ep->ops->aio_block_status(ep, context, off, len, extent, done,
+		    opaque);
+		return;
+	}
+	extent(opaque, off, all_data, 2);
+	done(opaque, 0);
+}
+
+void
 ep_poll(struct endpoint *ep)
 {
 	if (ep->ops->poll != NULL)
@@ -261,6 +276,29 @@ ep_close(struct endpoint *ep)
 {
 	if (ep != NULL)
 		ep->ops->close(ep);
+}
+
+const char *
+ep_kind(const struct endpoint *ep)
+{
+	return ep->ops->kind;
+}
+
+bool
+ep_has_context(const struct endpoint *ep, const char *context)
+{
+	return ep->ops->has_context != NULL &&
+	    ep->ops->has_context(ep, context);
+}
+
+void
+ep_free_later(struct endpoint *ep, void (*fn)(void *), void *arg)
+{
+	if (ep->ops->free_later != NULL) {
+		ep->ops->free_later(ep, fn, arg);
+		return;
+	}
+	fn(arg);
 }
 
 bool

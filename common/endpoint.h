@@ -4,7 +4,8 @@
  * or write (NBD, regular file, block device, pipe/stdio, null), one file
  * per kind (ep-nbd.c, ep-file.c, ep-block.c, ep-pipe.c, ep-null.c).
  * copy, dump and stat-map use only this table and extents.h; they never
- * touch ep->ops directly, only the ep_* wrappers below.
+ * touch ep->ops (nor an NBD endpoint's connection) directly, only the
+ * ep_* functions below.
  *
  * Contract for every op: it either succeeds or exits 1 with a one-line
  * message naming the side ("source"/"destination"), the offset and the
@@ -31,11 +32,19 @@ enum ep_mode { EP_READ, EP_WRITE };
  * It runs inside ep_poll() or an ep_aio_* call on the same endpoint
  * (local kinds: before the aio call returns), in the calling thread.
  *
- * An endpoint is used by one thread at a time.  extents.c drives the
- * endpoint's NBD connection too, so an extents iterator that runs while
- * another thread does I/O needs an endpoint of its own (ep_reopen()).
+ * An endpoint is used by one thread at a time, extents iterators
+ * included: one that runs while another thread does I/O needs an
+ * endpoint of its own (ep_reopen()).
  */
 typedef void (*ep_done_fn)(void *opaque, int err);
+
+/*
+ * One block-status reply chunk for the context asked: nr_entries 32-bit
+ * words, (length, flags) pairs describing the bytes from off on, as the
+ * server sent them (extents-engine.c checks them).
+ */
+typedef void (*ep_extent_fn)(void *opaque, uint64_t off,
+    const uint32_t *entries, size_t nr_entries);
 
 struct endpoint_ops {
 	const char *kind;	/* "nbd", "file", "block", "pipe", "null" */
@@ -82,13 +91,23 @@ struct endpoint_ops {
 	int (*poll_notify)(struct endpoint *, short revents);
 
 	/*
-	 * Local kinds only (file): the allocation at off from
-	 * SEEK_DATA/SEEK_HOLE: sets *len (> 0, within [off, end)) and
-	 * returns true for data, false for a hole.  NBD extents come from
-	 * extents.c over ep->conn.
+	 * Block status of [off, off+len) in the meta context: extent runs
+	 * for each reply chunk, then done once.  Asynchronous for NBD (the
+	 * command counts in in_flight and completes in poll, like a read);
+	 * files answer from SEEK_DATA/SEEK_HOLE before returning.  NULL:
+	 * the range is all data.  The caller keeps to the server's limits
+	 * (block_min alignment, 32 bits): the op never splits.
 	 */
-	bool (*local_extent)(struct endpoint *, uint64_t off, uint64_t end,
-	    uint64_t *len);
+	void (*aio_block_status)(struct endpoint *, const char *context,
+	    uint64_t off, uint32_t len, ep_extent_fn extent, ep_done_fn done,
+	    void *opaque);
+	/* True if block status knows context (NULL: never). */
+	bool (*has_context)(const struct endpoint *, const char *context);
+	/*
+	 * Runs fn(arg) once nothing in flight can call back into arg any
+	 * more (NBD: after the handle is closed); NULL: at once.
+	 */
+	void (*free_later)(struct endpoint *, void (*fn)(void *), void *arg);
 
 	/*
 	 * Another endpoint on the same data for a worker thread (a new NBD
@@ -106,18 +125,20 @@ struct endpoint {
 	uint32_t block_min;	/* smallest unit of I/O (1 if none) */
 	uint32_t block_pref;	/* preferred request size */
 	uint32_t block_max;	/* largest request (>= block_min) */
+	/* The server's minimum and maximum as advertised; 0: none (NBD). */
+	uint32_t advertised_min, advertised_max;
 	bool is_stream;		/* in-order I/O only: pipes, stdio */
 	bool known_zero;	/* reads as zeroes now (a file just created) */
 	bool read_only;
 	bool can_zero_fast;	/* zeroing is cheaper than writing zeroes */
 	bool can_multi_conn;	/* reopen() gives a consistent view */
-	bool has_extents;	/* extents.c can learn real holes */
+	bool has_extents;	/* block status can tell real holes */
 	bool discards;		/* null: what is written is thrown away */
-	struct conn *conn;	/* NBD kinds only */
+	struct conn *conn;	/* NBD kinds only, for ep_die() */
 	/*
 	 * Why the last command failed, when the kind knows better than
 	 * errno: the rule a server broke (EPROTO), or libnbd's reason a
-	 * connection died.
+	 * connection died.  Only the kind writes it.
 	 */
 	char error_detail[256];
 };
@@ -161,10 +182,22 @@ void ep_aio_write(struct endpoint *ep, const void *buf, size_t len,
     uint64_t off, ep_done_fn done, void *opaque);
 void ep_aio_zero(struct endpoint *ep, uint64_t off, uint64_t len,
     bool allocate, ep_done_fn done, void *opaque);
+void ep_aio_block_status(struct endpoint *ep, const char *context,
+    uint64_t off, uint32_t len, ep_extent_fn extent, ep_done_fn done,
+    void *opaque);
 void ep_poll(struct endpoint *ep);
 unsigned ep_in_flight(struct endpoint *ep);
 struct endpoint *ep_reopen(struct endpoint *ep);
 void ep_close(struct endpoint *ep);
+
+/* "nbd", "file", "block", "pipe" or "null". */
+const char *ep_kind(const struct endpoint *ep);
+
+/* True if block status can answer for the meta context. */
+bool ep_has_context(const struct endpoint *ep, const char *context);
+
+/* See endpoint_ops.free_later. */
+void ep_free_later(struct endpoint *ep, void (*fn)(void *), void *arg);
 
 /* Non-exiting forms for worker threads: 0 or an errno value. */
 int ep_try_read(struct endpoint *ep, void *buf, size_t len, uint64_t off,

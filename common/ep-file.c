@@ -15,6 +15,7 @@
 
 #include "compiler.h"
 #include "endpoint-internal.h"
+#include "extents-engine.h"
 
 struct ep_file {
 	struct endpoint ep;
@@ -173,6 +174,33 @@ all_data:
 	return true;
 }
 
+/* SEEK_DATA/SEEK_HOLE runs, one reply chunk each, in base:allocation terms. */
+static void
+file_block_status(struct endpoint *ep, const char *context UNUSED,
+    uint64_t off, uint32_t len, ep_extent_fn extent, ep_done_fn done,
+    void *opaque)
+{
+	uint64_t end = off + len;
+
+	while (off < end) {
+		uint64_t n;
+		uint32_t ent[2];
+
+		ent[1] = file_local_extent(ep, off, end, &n) ? 0 :
+		    EXTENT_HOLE | EXTENT_ZERO;
+		ent[0] = n;
+		extent(opaque, off, ent, 2);
+		off += n;
+	}
+	done(opaque, 0);
+}
+
+static bool
+file_has_context(const struct endpoint *ep, const char *context)
+{
+	return ep->has_extents && strcmp(context, "base:allocation") == 0;
+}
+
 static struct endpoint *
 file_reopen(struct endpoint *ep)
 {
@@ -206,7 +234,8 @@ static const struct endpoint_ops file_ops = {
 	.write = file_write,
 	.zero = file_zero,
 	.flush = file_flush,
-	.local_extent = file_local_extent,
+	.aio_block_status = file_block_status,
+	.has_context = file_has_context,
 	.reopen = file_reopen,
 	.close = file_close,
 };

@@ -11,6 +11,12 @@
  * gets an error naming the offset, never zero-filled bytes passed off as
  * data (SPEC 1.2).
  *
+ * Block status is a command like the others: counted in flight, reaped
+ * by the same poll, its reply chunks for the context asked handed to the
+ * caller (extents.c) unchecked, since the engine there judges them.  So
+ * this is the one file that issues commands on the handle, polls it and
+ * records why it failed.
+ *
  * Requests longer than the server's maximum are split, and unaligned
  * reads are widened to the server's minimum block size through a bounce
  * buffer, so callers may ask for any range.
@@ -61,6 +67,8 @@ struct ep_nbd {
 struct req {
 	struct ep_nbd *e;
 	ep_done_fn done;
+	ep_extent_fn extent;	/* block status: the caller's chunks */
+	const char *context;	/* block status: which chunks those are */
 	void *opaque;
 	unsigned pending;	/* commands not yet completed */
 	int err;		/* first error */
@@ -81,7 +89,7 @@ struct cmd {
 	struct cmd *next_all;
 };
 
-static const struct endpoint_ops nbd_ops;
+static const struct endpoint_ops ep_nbd_ops;
 
 static struct req *
 req_new(struct ep_nbd *e, ep_done_fn done, void *opaque)
@@ -183,7 +191,7 @@ read_done(void *user, int *error)
 }
 
 static int
-write_done(void *user, int *error)
+cmd_done(void *user, int *error)
 {
 	cmd_finish(user, *error);
 	return 1;
@@ -262,7 +270,7 @@ issue_reads(struct req *r, char *buf, uint64_t len, uint64_t off)
 }
 
 static void
-nbd_aio_read_op(struct endpoint *ep, void *buf, size_t len, uint64_t off,
+ep_nbd_aio_read(struct endpoint *ep, void *buf, size_t len, uint64_t off,
     ep_done_fn done, void *opaque)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
@@ -291,7 +299,7 @@ nbd_aio_read_op(struct endpoint *ep, void *buf, size_t len, uint64_t off,
 }
 
 static void
-nbd_aio_write_op(struct endpoint *ep, const void *buf, size_t len,
+ep_nbd_aio_write(struct endpoint *ep, const void *buf, size_t len,
     uint64_t off, ep_done_fn done, void *opaque)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
@@ -301,7 +309,7 @@ nbd_aio_write_op(struct endpoint *ep, const void *buf, size_t len,
 	while (len > 0) {
 		uint64_t n = MIN((uint64_t)len, (uint64_t)ep->block_max);
 		struct cmd *c = cmd_new(r, off, n);
-		nbd_completion_callback cb = { .callback = write_done,
+		nbd_completion_callback cb = { .callback = cmd_done,
 		    .user_data = c };
 
 		cmd_issued(e, c, nbd_aio_pwrite(e->c->h, p, n, off, cb, 0));
@@ -319,7 +327,7 @@ static const char zero_buf[1 << 20];
  * NO_HOLE keeps the range allocated as --allocated asks.
  */
 static void
-nbd_aio_zero_op(struct endpoint *ep, uint64_t off, uint64_t len,
+ep_nbd_aio_zero(struct endpoint *ep, uint64_t off, uint64_t len,
     bool allocate, ep_done_fn done, void *opaque)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
@@ -331,7 +339,7 @@ nbd_aio_zero_op(struct endpoint *ep, uint64_t off, uint64_t len,
 	while (len > 0) {
 		uint64_t n = MIN(len, max);
 		struct cmd *c = cmd_new(r, off, n);
-		nbd_completion_callback cb = { .callback = write_done,
+		nbd_completion_callback cb = { .callback = cmd_done,
 		    .user_data = c };
 		int64_t rc;
 
@@ -346,8 +354,54 @@ nbd_aio_zero_op(struct endpoint *ep, uint64_t off, uint64_t len,
 	req_put(r, 0);
 }
 
+/* Only the chunks for the context asked reach the caller. */
 static int
-nbd_poll_fd_op(struct endpoint *ep, short *events)
+status_extent(void *user, const char *metacontext, uint64_t offset,
+    uint32_t *entries, size_t nr_entries, int *error UNUSED)
+{
+	struct req *r = ((struct cmd *)user)->r;
+
+	if (strcmp(metacontext, r->context) == 0)
+		r->extent(r->opaque, offset, entries, nr_entries);
+	return 0;
+}
+
+/* One command, never split: the caller keeps to the server's limits. */
+static void
+ep_nbd_aio_block_status(struct endpoint *ep, const char *context,
+    uint64_t off, uint32_t len, ep_extent_fn extent, ep_done_fn done,
+    void *opaque)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+	struct req *r = req_new(e, done, opaque);
+	struct cmd *c;
+
+	r->extent = extent;
+	r->context = context;
+	c = cmd_new(r, off, len);
+	cmd_issued(e, c, nbd_aio_block_status(e->c->h, len, off,
+	    (nbd_extent_callback){ .callback = status_extent, .user_data = c },
+	    (nbd_completion_callback){ .callback = cmd_done, .user_data = c },
+	    0));
+	req_put(r, 0);
+}
+
+static bool
+ep_nbd_has_context(const struct endpoint *ep, const char *context)
+{
+	const struct conn *c = ((const struct ep_nbd *)ep)->c;
+
+	return c->sr && conn_has_context(c, context);
+}
+
+static void
+ep_nbd_free_later(struct endpoint *ep, void (*fn)(void *), void *arg)
+{
+	conn_free_after_close(((struct ep_nbd *)ep)->c, fn, arg);
+}
+
+static int
+ep_nbd_poll_fd(struct endpoint *ep, short *events)
 {
 	struct nbd_handle *h = ((struct ep_nbd *)ep)->c->h;
 	unsigned dir = nbd_aio_get_direction(h);
@@ -366,7 +420,7 @@ nbd_poll_fd_op(struct endpoint *ep, short *events)
  * here only says the connection is gone.
  */
 static int
-nbd_poll_notify_op(struct endpoint *ep, short revents)
+ep_nbd_poll_notify(struct endpoint *ep, short revents)
 {
 	struct nbd_handle *h = ((struct ep_nbd *)ep)->c->h;
 	int r = 0;
@@ -394,18 +448,37 @@ nbd_poll_notify_op(struct endpoint *ep, short revents)
 	return 0;
 }
 
+/*
+ * One poll(2) on the handle: 0 (also on a timeout or a signal), or an
+ * errno value when the connection died.  endpoint.c's ep_try_poll()
+ * does the same over several endpoints through the ops.
+ */
+static int
+wait_once(struct endpoint *ep, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = -1 };
+
+	pfd.fd = ep_nbd_poll_fd(ep, &pfd.events);
+	if (pfd.fd == -1)
+		return 0;
+	if (poll(&pfd, 1, timeout_ms) == -1)
+		return errno == EINTR ? 0 : errno;
+	if (pfd.revents == 0)
+		return 0;
+	return ep_nbd_poll_notify(ep, pfd.revents);
+}
+
 static void
-nbd_poll_op(struct endpoint *ep)
+ep_nbd_poll(struct endpoint *ep)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
 	unsigned long start = e->completed;
-	struct endpoint *failed;
 	int err;
 
 	while (e->in_flight > 0 && e->completed == start &&
 	    !(cli_interrupted && cli_grace_expired())) {
 		/* A timeout, so a signal taken by another thread is seen. */
-		err = ep_try_poll(&ep, 1, CLI_POLL_MS, &failed);
+		err = wait_once(ep, CLI_POLL_MS);
 		if (err == 0 || e->completed != start)
 			continue;
 		errx(EXIT_FAILURE, "%s: %s: %s", ep->side, ep->name,
@@ -414,7 +487,7 @@ nbd_poll_op(struct endpoint *ep)
 }
 
 static unsigned
-nbd_in_flight_op(struct endpoint *ep)
+ep_nbd_in_flight(struct endpoint *ep)
 {
 	return ((struct ep_nbd *)ep)->in_flight;
 }
@@ -438,42 +511,42 @@ sync_wait(struct endpoint *ep, struct sync_wait *w)
 {
 	while (!w->done) {
 		cli_check_interrupted();
-		nbd_poll_op(ep);
+		ep_nbd_poll(ep);
 	}
 	return w->err;
 }
 
 static int
-nbd_read_op(struct endpoint *ep, void *buf, size_t len, uint64_t off,
+ep_nbd_read(struct endpoint *ep, void *buf, size_t len, uint64_t off,
     size_t *got)
 {
 	struct sync_wait w = { false, 0 };
 
-	nbd_aio_read_op(ep, buf, len, off, sync_done, &w);
+	ep_nbd_aio_read(ep, buf, len, off, sync_done, &w);
 	*got = sync_wait(ep, &w) == 0 ? len : 0;
 	return w.err;
 }
 
 static int
-nbd_write_op(struct endpoint *ep, const void *buf, size_t len, uint64_t off)
+ep_nbd_write(struct endpoint *ep, const void *buf, size_t len, uint64_t off)
 {
 	struct sync_wait w = { false, 0 };
 
-	nbd_aio_write_op(ep, buf, len, off, sync_done, &w);
+	ep_nbd_aio_write(ep, buf, len, off, sync_done, &w);
 	return sync_wait(ep, &w);
 }
 
 static int
-nbd_zero_op(struct endpoint *ep, uint64_t off, uint64_t len, bool allocate)
+ep_nbd_zero(struct endpoint *ep, uint64_t off, uint64_t len, bool allocate)
 {
 	struct sync_wait w = { false, 0 };
 
-	nbd_aio_zero_op(ep, off, len, allocate, sync_done, &w);
+	ep_nbd_aio_zero(ep, off, len, allocate, sync_done, &w);
 	return sync_wait(ep, &w);
 }
 
 static int
-nbd_flush_op(struct endpoint *ep)
+ep_nbd_flush(struct endpoint *ep)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
 
@@ -516,13 +589,15 @@ make(struct conn *c, const struct ep_arg *arg, const struct conn_want *want,
 	if (c->block_min > 1)
 		max -= max % c->block_min;
 	e->ep = (struct endpoint){
-		.ops = &nbd_ops,
+		.ops = &ep_nbd_ops,
 		.name = c->name,
 		.side = side,
 		.size = c->size,
 		.block_min = c->block_min ? c->block_min : 1,
 		.block_pref = c->block_pref ? c->block_pref : 4096,
 		.block_max = max ? max : EP_DEFAULT_MAX,
+		.advertised_min = c->block_min,
+		.advertised_max = c->block_max,
 		.read_only = c->read_only,
 		.can_zero_fast = e->can_zero,
 		.can_multi_conn = c->multi_conn || c->read_only,
@@ -533,7 +608,7 @@ make(struct conn *c, const struct ep_arg *arg, const struct conn_want *want,
 }
 
 static struct endpoint *
-nbd_reopen_op(struct endpoint *ep)
+ep_nbd_reopen(struct endpoint *ep)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
 	struct conn *c;
@@ -548,12 +623,12 @@ nbd_reopen_op(struct endpoint *ep)
 }
 
 static void
-nbd_close_op(struct endpoint *ep)
+ep_nbd_close(struct endpoint *ep)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
 
 	while (e->in_flight > 0 && !(cli_interrupted && cli_grace_expired()))
-		nbd_poll_op(ep);
+		ep_nbd_poll(ep);
 	if (!e->borrowed)
 		conn_close(e->c);
 	while (e->free_reqs != NULL) {
@@ -572,21 +647,24 @@ nbd_close_op(struct endpoint *ep)
 	free(e);
 }
 
-static const struct endpoint_ops nbd_ops = {
+static const struct endpoint_ops ep_nbd_ops = {
 	.kind = "nbd",
-	.read = nbd_read_op,
-	.write = nbd_write_op,
-	.zero = nbd_zero_op,
-	.flush = nbd_flush_op,
-	.aio_read = nbd_aio_read_op,
-	.aio_write = nbd_aio_write_op,
-	.aio_zero = nbd_aio_zero_op,
-	.poll = nbd_poll_op,
-	.in_flight = nbd_in_flight_op,
-	.poll_fd = nbd_poll_fd_op,
-	.poll_notify = nbd_poll_notify_op,
-	.reopen = nbd_reopen_op,
-	.close = nbd_close_op,
+	.read = ep_nbd_read,
+	.write = ep_nbd_write,
+	.zero = ep_nbd_zero,
+	.flush = ep_nbd_flush,
+	.aio_read = ep_nbd_aio_read,
+	.aio_write = ep_nbd_aio_write,
+	.aio_zero = ep_nbd_aio_zero,
+	.poll = ep_nbd_poll,
+	.in_flight = ep_nbd_in_flight,
+	.poll_fd = ep_nbd_poll_fd,
+	.poll_notify = ep_nbd_poll_notify,
+	.aio_block_status = ep_nbd_aio_block_status,
+	.has_context = ep_nbd_has_context,
+	.free_later = ep_nbd_free_later,
+	.reopen = ep_nbd_reopen,
+	.close = ep_nbd_close,
 };
 
 struct endpoint *

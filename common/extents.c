@@ -1,572 +1,57 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Extents of a range, in order, merged and clipped (see extents.h).
- *
- * The NBD path is split in two so the protocol edge cases can be unit
- * tested: the engine (pure: slots, clipping, merging, splitting short
- * replies) and a thin driver that sends what the engine asks with
- * nbd_aio_block_status and feeds the callbacks back.
- *
- * The engine keeps an ordered list of slots, one per request range.  A
- * slot is IDLE (to be sent), SENT, or DONE (its pieces known).  Results
- * come out of the DONE slots at the head of the list, so the order is
- * the range's order whatever order replies arrive in.  New ranges are
- * only opened while fewer than cap slots exist, and only the first
- * hard_cap slots are ever sent, so however replies come back the list
- * stays within a few hard_caps.  Once EXTENTS_BUDGET pieces wait in
- * slots, only the head's slot is sent until they are printed.  Memory is
- * thus bounded by the window and the budget, not by the number of
- * extents.
- *
- * New ranges are as long as one reply is expected to cover, so every
- * slot in the window is a request of its own that the server answers
- * whole.  A server that answers only a few extents per request (nbdkit
- * plugins may, qemu stops at its own limits) needs extents / few
- * requests whatever their length: asking for more than one reply covers
- * would only leave a rest that can be asked once that reply is back, a
- * round trip later, so the window would drain to those rests between
- * round trips instead of staying full.
+ * Extents of a range, in order, merged and clipped (see extents.h): a
+ * thin driver that sends the requests the engine (extents-engine.c) asks
+ * for as the endpoint's block-status commands, feeds the replies back,
+ * and waits on the endpoint like any other command.  The endpoint owns
+ * its connection and every failure reason; this file only decides when
+ * to wait, and for how long.
  */
 #include <err.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include <libnbd.h>
 
 #include "cli.h"
-#include "conn.h"
+#include "clock.h"
 #include "endpoint.h"
 #include "extents.h"
 
-#define EXTENTS_SLACK		2	/* cap: this many windows of slots */
-#define EXTENTS_MIN_CHUNK	(1u << 20)	/* the first request, to learn */
-#define EXTENTS_MIN_PIECE	4096		/* ranges are no shorter */
-#define EXTENTS_BUDGET		65536		/* pieces held before slowing */
+#define BASE_ALLOCATION	"base:allocation"
 
-struct piece {
-	uint64_t len;
-	uint32_t flags;
-};
-
-enum slot_state { SLOT_IDLE, SLOT_SENT, SLOT_DONE };
-
-struct extents_req {
-	struct extents_engine *eng;
-	enum slot_state state;
-	uint64_t off, end;	/* the range this slot stands for */
-	uint64_t covered;	/* [off, covered) is known */
-	uint64_t sent_end;	/* where the request sent ended */
-	/* The reply: extents as sent, those used, and the first and last used. */
-	size_t nraw, nused;
-	uint64_t first, last;
-	int err;		/* DONE: errno, or -1 for "no extents" */
-	struct piece *p;	/* merged pieces from off, covering [off, covered) */
-	size_t n, cap;
-	struct extents_req *next_free;
-};
-
-struct extents_engine {
-	uint64_t start, end;	/* the range */
-	uint64_t size;		/* the export, to round request ends up */
-	uint64_t align;		/* requests start and end at multiples */
-	uint64_t max_len;	/* longest request */
-	uint64_t chunk;		/* new ranges end at multiples of this */
-	bool sized;		/* chunk follows a reply's extent density */
-	bool limited;		/* a reply covered less than asked */
-	size_t per_reply;	/* most extents the server sent in one reply */
-	uint64_t ext_len;	/* typical extent length; 0: not known yet */
-	unsigned window;
-	unsigned cap;		/* slots before no new range is opened */
-	unsigned hard_cap;	/* only slots before this index are sent */
-	bool errors_as_data;
-
-	uint64_t next_off;	/* start of the range no slot has yet */
-	unsigned in_flight;
-
-	struct extents_req **order;	/* slots, by offset */
-	size_t nslots, order_cap;
-	struct extents_req *free_list;
-	size_t buffered;	/* pieces held in slots */
-
-	/* Emission: the head slot's next piece, and the extent being merged. */
-	size_t piece_idx;
-	uint64_t emit_pos;
-	bool have_cur;
-	struct extent cur;
-
-	uint64_t err_off;
-	int err;
-
-	const char *context;	/* the driver's: which chunks to take */
-};
-
-static uint64_t
-round_down(uint64_t n, uint64_t a)
-{
-	return n - n % a;
-}
-
-static uint64_t
-round_up(uint64_t n, uint64_t a)
-{
-	uint64_t r = n % a;
-
-	return r == 0 || n > UINT64_MAX - (a - r) ? n : n + (a - r);
-}
-
-/* The largest power of two not above n (1 for 0). */
-static uint64_t
-pow2_at_most(uint64_t n)
-{
-	uint64_t p = 1;
-
-	while (p <= n / 2)
-		p <<= 1;
-	return p;
-}
-
-static uint64_t
-pow2_at_least(uint64_t n)
-{
-	uint64_t p = 1;
-
-	while (p < n && p < (UINT64_C(1) << 62))
-		p <<= 1;
-	return p;
-}
-
-/*
- * The multiple of unit after pos, clipped to end.  Requests start and
- * end on round numbers (a power of two, unless block_max is odd) because
- * some servers answer by content (nbdkit data: "zero" for the all-zero
- * tail of a page, "data" for the whole page), so only boundaries the
- * server uses itself give the answer nbdinfo's one big request gets.
- */
-static uint64_t
-boundary_after(uint64_t pos, uint64_t unit, uint64_t end)
-{
-	uint64_t b = round_down(pos, unit);	/* b <= pos < end */
-
-	return end - b <= unit ? end : b + unit;
-}
-
-struct extents_engine *
-extents_engine_new(uint64_t off, uint64_t len, uint64_t size,
-    uint32_t block_min, uint32_t block_max, unsigned window,
-    bool errors_as_data)
-{
-	struct extents_engine *eng;
-
-	eng = calloc(1, sizeof(*eng));
-	if (eng == NULL)
-		err(EXIT_FAILURE, "calloc");
-	eng->start = off;
-	eng->end = off + len;
-	eng->size = size < eng->end ? eng->end : size;
-	eng->align = block_min > 0 ? block_min : 1;
-	/* nbdinfo's limit: 32 bits, rounded down to the block (512 if none). */
-	eng->max_len = round_down(UINT32_MAX,
-	    block_min > 0 ? block_min : 512);
-	if (block_max > 0 && round_down(block_max, eng->align) > 0)
-		eng->max_len = MIN(eng->max_len,
-		    round_down(block_max, eng->align));
-	eng->window = window > 0 ? window : EXTENTS_WINDOW;
-	/* Slack for replies that overtake the head's, so it keeps sending. */
-	eng->cap = EXTENTS_SLACK * eng->window;
-	eng->hard_cap = 16 * eng->window;
-	eng->errors_as_data = errors_as_data;
-	/* A first guess, until the first reply shows how dense the map is. */
-	eng->chunk = pow2_at_least(MAX((uint64_t)EXTENTS_MIN_CHUNK,
-	    eng->align));
-	if (eng->chunk > eng->max_len)
-		eng->chunk = eng->max_len;
-	eng->next_off = off;
-	eng->emit_pos = off;
-	return eng;
-}
-
-static struct extents_req *
-slot_new(struct extents_engine *eng, uint64_t off, uint64_t end)
-{
-	struct extents_req *r = eng->free_list;
-
-	if (r != NULL)
-		eng->free_list = r->next_free;
-	else {
-		r = calloc(1, sizeof(*r));
-		if (r == NULL)
-			err(EXIT_FAILURE, "calloc");
-	}
-	r->eng = eng;
-	r->state = SLOT_IDLE;
-	r->off = r->covered = off;
-	r->end = end;
-	r->err = 0;
-	r->n = 0;
-	return r;
-}
-
-/* Inserts r into the order at index i. */
-static void
-slot_insert(struct extents_engine *eng, size_t i, struct extents_req *r)
-{
-	if (eng->nslots == eng->order_cap) {
-		size_t ncap = eng->order_cap ? 2 * eng->order_cap : 16;
-		struct extents_req **o;
-
-		o = realloc(eng->order, ncap * sizeof(*o));
-		if (o == NULL)
-			err(EXIT_FAILURE, "realloc");
-		eng->order = o;
-		eng->order_cap = ncap;
-	}
-	memmove(&eng->order[i + 1], &eng->order[i],
-	    (eng->nslots - i) * sizeof(*eng->order));
-	eng->order[i] = r;
-	eng->nslots++;
-}
-
-static void
-slot_pop_head(struct extents_engine *eng)
-{
-	struct extents_req *r = eng->order[0];
-
-	memmove(&eng->order[0], &eng->order[1],
-	    (eng->nslots - 1) * sizeof(*eng->order));
-	eng->nslots--;
-	eng->buffered -= r->n;
-	r->next_free = eng->free_list;
-	eng->free_list = r;
-}
-
-static void
-slot_append(struct extents_req *r, uint64_t len, uint32_t flags)
-{
-	if (r->n > 0 && r->p[r->n - 1].flags == flags) {
-		r->p[r->n - 1].len += len;
-		return;
-	}
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? 2 * r->cap : 16;
-		struct piece *p = realloc(r->p, ncap * sizeof(*p));
-
-		if (p == NULL)
-			err(EXIT_FAILURE, "realloc");
-		r->p = p;
-		r->cap = ncap;
-	}
-	r->p[r->n].len = len;
-	r->p[r->n].flags = flags;
-	r->n++;
-	r->eng->buffered++;
-}
-
-struct extents_req *
-extents_engine_request(struct extents_engine *eng, uint64_t *off,
-    uint32_t *len)
-{
-	struct extents_req *r = NULL;
-	bool tight = eng->buffered >= EXTENTS_BUDGET;
-	uint64_t s, e;
-	size_t i;
-
-	if (eng->in_flight >= eng->window)
-		return NULL;
-	/*
-	 * Rests of short replies come first, being earliest.  A slot far
-	 * down the list waits: each short reply adds a slot, and only those
-	 * near the head may add more, so the list cannot grow without bound
-	 * while the head is slow.
-	 */
-	for (i = 0; i < eng->nslots && i < eng->hard_cap; i++) {
-		if (eng->order[i]->state == SLOT_IDLE) {
-			r = eng->order[i];
-			break;
-		}
-		/* Over budget, only what the head waits for may go. */
-		if (tight && eng->order[i]->state == SLOT_SENT)
-			return NULL;
-	}
-	if (r == NULL) {
-		if (eng->next_off >= eng->end || eng->nslots >= eng->cap ||
-		    (eng->nslots > 0 && (tight || !eng->sized)))
-			return NULL;
-		s = eng->next_off;
-		e = boundary_after(s, eng->chunk, eng->end);
-		r = slot_new(eng, s, e);
-		slot_insert(eng, eng->nslots, r);
-		eng->next_off = e;
-	} else if (eng->nslots < eng->hard_cap) {
-		/*
-		 * A rest goes out a chunk at a time, like new ranges: asked
-		 * whole, it would come back short again, and what it left
-		 * could only be asked a round trip later.
-		 */
-		e = boundary_after(r->off, eng->chunk, r->end);
-		if (e < r->end) {
-			slot_insert(eng, i + 1, slot_new(eng, e, r->end));
-			r->end = e;
-		}
-	}
-	s = round_down(r->covered, eng->align);
-	e = MIN(round_up(r->end, eng->align), eng->size);
-	r->state = SLOT_SENT;
-	r->nraw = r->nused = 0;
-	eng->in_flight++;
-	*off = s;
-	*len = MIN(e - s, eng->max_len);
-	r->sent_end = s + *len;
-	return r;
-}
-
-void
-extents_engine_reply(struct extents_req *r, uint64_t off,
-    const uint32_t *entries, size_t nr_entries)
-{
-	uint64_t pos = off;
-
-	if (r->state != SLOT_SENT)
-		return;
-	r->nraw += nr_entries / 2;
-	for (size_t i = 0; i + 1 < nr_entries && r->covered < r->end; i += 2) {
-		uint64_t len = entries[i], s = pos, e;
-
-		if (pos > UINT64_MAX - len)
-			break;
-		e = pos + len;
-		pos = e;
-		/* Empty, before the request, or covered by an earlier chunk. */
-		if (e <= r->covered)
-			continue;
-		/* A gap would leave bytes unknown: trust nothing after it. */
-		if (s > r->covered)
-			break;
-		e = MIN(e, r->end);
-		r->last = e - r->covered;
-		if (r->nused++ == 0)
-			r->first = r->last;
-		slot_append(r, e - r->covered, entries[i + 1]);
-		r->covered = e;
-	}
-}
-
-/*
- * After a short reply: [covered, end) becomes an IDLE slot right after
- * r, which extents_engine_request() asks a chunk at a time.
- */
-static void
-split_rest(struct extents_engine *eng, struct extents_req *r)
-{
-	size_t i;
-
-	for (i = 0; eng->order[i] != r; i++)
-		;
-	slot_insert(eng, i + 1, slot_new(eng, r->covered, r->end));
-	r->end = r->covered;
-}
-
-/*
- * How long one extent typically is, from r's reply.  The first extent
- * used was cut by the request's start, and in a whole reply the last by
- * its end, so the others say it best.  One extent says little: cut at a
- * random place it is on average half its length, so twice what it
- * covered, which also lets ranges grow while the map gets sparser.
- */
-static void
-learn_ext_len(struct extents_engine *eng, const struct extents_req *r,
-    bool whole)
-{
-	uint64_t got = r->covered - r->off, sample;
-
-	if (r->nused == 1)
-		sample = 2 * got;
-	else if (!whole)
-		sample = (got - r->first) / (r->nused - 1);
-	else if (r->nused == 2)
-		sample = got / 2;
-	else
-		sample = (got - r->first - r->last) / (r->nused - 2);
-	sample = MAX(sample, (uint64_t)1);
-	/* Replies vary (and single extents guess): average them. */
-	eng->ext_len = eng->ext_len == 0 ? sample :
-	    (7 * eng->ext_len + sample) / 8;
-}
-
-/*
- * Sizes new ranges after r's reply, within two limits.  Memory: a
- * window of replies should hold about EXTENTS_BUDGET pieces at the
- * density r showed, so a dense map is asked in small pieces (memory
- * stays flat however many extents there are) and a sparse one in large
- * pieces (few requests).  And once the server has answered short, its
- * pace: a range should be what one reply covers (as many extents as the
- * server sends at most, of the typical length), so every request in the
- * window is answered whole and none waits for another's reply.
- */
-static void
-size_chunk(struct extents_engine *eng, const struct extents_req *r)
-{
-	uint64_t got = r->covered - r->off;
-	uint64_t want = got / MAX(r->n, (size_t)1) *
-	    (EXTENTS_BUDGET / eng->window + 1);
-	bool whole = r->covered >= MIN(r->end, r->sent_end);
-
-	learn_ext_len(eng, r, whole);
-	eng->per_reply = MAX(eng->per_reply, r->nraw);
-	if (!whole)
-		eng->limited = true;
-	if (eng->limited) {
-		uint64_t pace = eng->ext_len > UINT64_MAX / eng->per_reply ?
-		    UINT64_MAX : eng->ext_len * eng->per_reply;
-
-		want = MIN(want, pow2_at_most(pace));
-	}
-	eng->chunk = pow2_at_least(MAX(MAX(want, eng->align),
-	    (uint64_t)EXTENTS_MIN_PIECE));
-	if (eng->chunk > eng->max_len)
-		eng->chunk = eng->max_len;
-	eng->sized = true;
-}
-
-void
-extents_engine_done(struct extents_req *r, int err)
-{
-	struct extents_engine *eng = r->eng;
-
-	if (r->state != SLOT_SENT)
-		return;
-	eng->in_flight--;
-	/* Each slot is sent once, so nothing covered means nothing new. */
-	if (err == 0 && r->covered == r->off)
-		err = -1;
-	if (err != 0) {
-		r->state = SLOT_DONE;
-		if (eng->errors_as_data) {
-			eng->buffered -= r->n;
-			r->n = 0;
-			r->covered = r->off;
-			slot_append(r, r->end - r->off, 0);
-			r->covered = r->end;
-		} else
-			r->err = err;
-		return;
-	}
-	size_chunk(eng, r);
-	if (r->covered < r->end) {
-		split_rest(eng, r);
-		/* r was cut to what was covered; it is complete now. */
-	}
-	r->state = SLOT_DONE;
-}
-
-enum extents_status
-extents_engine_next(struct extents_engine *eng, struct extent *e)
-{
-	while (eng->nslots > 0 && eng->order[0]->state == SLOT_DONE) {
-		struct extents_req *r = eng->order[0];
-		struct piece *p;
-
-		if (r->err != 0) {
-			eng->err = r->err;
-			eng->err_off = r->covered;
-			return EXTENTS_ERROR;
-		}
-		if (eng->piece_idx == r->n) {
-			eng->piece_idx = 0;
-			slot_pop_head(eng);
-			continue;
-		}
-		p = &r->p[eng->piece_idx++];
-		if (eng->have_cur && eng->cur.flags == p->flags) {
-			eng->cur.length += p->len;
-			eng->emit_pos += p->len;
-			continue;
-		}
-		if (eng->have_cur) {
-			*e = eng->cur;
-			eng->cur = (struct extent){ eng->emit_pos, p->len, p->flags };
-			eng->emit_pos += p->len;
-			return EXTENTS_HAVE;
-		}
-		eng->cur = (struct extent){ eng->emit_pos, p->len, p->flags };
-		eng->emit_pos += p->len;
-		eng->have_cur = true;
-	}
-	if (eng->nslots > 0 || eng->next_off < eng->end)
-		return EXTENTS_WAIT;
-	if (eng->have_cur) {
-		*e = eng->cur;
-		eng->have_cur = false;
-		return EXTENTS_HAVE;
-	}
-	return EXTENTS_END;
-}
-
-const char *
-extents_engine_error(const struct extents_engine *eng, uint64_t *off)
-{
-	*off = eng->err_off;
-	if (eng->err == -1)
-		return "server did not return any extents";
-	return strerror(eng->err);
-}
-
-unsigned
-extents_engine_in_flight(const struct extents_engine *eng)
-{
-	return eng->in_flight;
-}
-
-void
-extents_engine_free(struct extents_engine *eng)
-{
-	struct extents_req *r;
-
-	if (eng == NULL)
-		return;
-	while (eng->nslots > 0)
-		slot_pop_head(eng);
-	while ((r = eng->free_list) != NULL) {
-		eng->free_list = r->next_free;
-		free(r->p);
-		free(r);
-	}
-	free(eng->order);
-	free(eng);
-}
-
-/* The iterator over an endpoint: NBD engine, local SEEK_DATA, or one run. */
 struct extent_iter {
 	struct endpoint *ep;
-	uint64_t pos, end;
+	const char *context;
+	uint64_t pos, end;		/* the fallback's */
 	bool fallback;
 	bool end_on_signal;
-	struct extents_engine *eng;	/* NBD only */
-	bool have_cur;			/* local only: the extent being merged */
-	struct extent cur;
+	struct extents_engine *eng;	/* NULL for the fallback */
 };
 
-static int
-extent_cb(void *opaque, const char *metacontext, uint64_t offset,
-    uint32_t *entries, size_t nr_entries, int *error UNUSED)
+static void
+on_extent(void *opaque, uint64_t off, const uint32_t *entries,
+    size_t nr_entries)
 {
-	struct extents_req *r = opaque;
-
-	if (strcmp(metacontext, r->eng->context) == 0)
-		extents_engine_reply(r, offset, entries, nr_entries);
-	return 0;
+	extents_engine_reply(opaque, off, entries, nr_entries);
 }
 
-static int
-done_cb(void *opaque, int *error)
+static void
+on_done(void *opaque, int err)
 {
-	extents_engine_done(opaque, *error);
-	return 1;	/* retire the command: nobody asks for it by cookie */
+	extents_engine_done(opaque, err);
 }
 
-static void send_requests(struct extent_iter *it);
+/* Keeps the window full: called before every wait, and between results. */
+static void
+send_requests(struct extent_iter *it)
+{
+	struct extents_req *r;
+	uint64_t off;
+	uint32_t len;
+
+	while ((r = extents_engine_request(it->eng, &off, &len)) != NULL)
+		ep_aio_block_status(it->ep, it->context, off, len, on_extent,
+		    on_done, r);
+}
 
 struct extent_iter *
 extents_begin(struct endpoint *ep, uint64_t off, uint64_t len,
@@ -574,16 +59,14 @@ extents_begin(struct endpoint *ep, uint64_t off, uint64_t len,
 {
 	static const struct extents_opts defaults;
 	struct extent_iter *it;
-	const char *context;
-	struct conn *c = ep->conn;
 
 	if (opts == NULL)
 		opts = &defaults;
-	context = opts->context ? opts->context : LIBNBD_CONTEXT_BASE_ALLOCATION;
 	it = calloc(1, sizeof(*it));
 	if (it == NULL)
 		err(EXIT_FAILURE, "calloc");
 	it->ep = ep;
+	it->context = opts->context ? opts->context : BASE_ALLOCATION;
 	it->end_on_signal = opts->end_on_signal;
 	if (ep->size >= 0 && off > (uint64_t)ep->size)
 		off = ep->size;
@@ -591,18 +74,17 @@ extents_begin(struct endpoint *ep, uint64_t off, uint64_t len,
 		len = ep->size - off;
 	it->pos = off;
 	it->end = off + len;
-	if (c != NULL && c->sr && conn_has_context(c, context)) {
-		it->eng = extents_engine_new(off, len, ep->size, c->block_min,
-		    c->block_max, opts->window, opts->errors_as_data);
-		it->eng->context = context;
-		/*
-		 * Asked now, so a caller that begins the next range before it
-		 * needs it (nbd-copy's next chunk) finds the answers there.
-		 */
-		send_requests(it);
-	} else if (c != NULL || ep->ops->local_extent == NULL ||
-	    !ep->has_extents)
+	if (!ep->has_extents || !ep_has_context(ep, it->context)) {
 		it->fallback = true;
+		return it;
+	}
+	it->eng = extents_engine_new(off, len, ep->size, ep->advertised_min,
+	    ep->advertised_max, opts->window, opts->errors_as_data);
+	/*
+	 * Asked now, so a caller that begins the next range before it
+	 * needs it (nbd-copy's next chunk) finds the answers there.
+	 */
+	send_requests(it);
 	return it;
 }
 
@@ -633,98 +115,69 @@ stop_here(const struct extent_iter *it)
 	return true;
 }
 
-/* SEEK_DATA/SEEK_HOLE runs in base:allocation terms, merged. */
-static bool
-next_local(struct extent_iter *it, struct extent *e)
+/* One bounded wait on the endpoint: 0, or an errno value if it died. */
+static int
+wait_some(struct extent_iter *it)
 {
-	while (it->pos < it->end) {
-		uint64_t len;
-		uint32_t flags;
+	struct endpoint *failed;
 
-		if (stop_here(it))
-			return false;
-		flags = it->ep->ops->local_extent(it->ep, it->pos, it->end, &len)
-		    ? 0 : EXTENT_HOLE | EXTENT_ZERO;
-		if (it->have_cur && it->cur.flags == flags)
-			it->cur.length += len;
-		else if (it->have_cur) {
-			*e = it->cur;
-			it->cur = (struct extent){ it->pos, len, flags };
-			it->pos += len;
-			return true;
-		} else {
-			it->cur = (struct extent){ it->pos, len, flags };
-			it->have_cur = true;
-		}
-		it->pos += len;
-	}
-	if (!it->have_cur)
-		return false;
-	*e = it->cur;
-	it->have_cur = false;
-	return true;
-}
-
-/* Keeps the window full: called before every wait, and between results. */
-static void
-send_requests(struct extent_iter *it)
-{
-	struct nbd_handle *h = it->ep->conn->h;
-	struct extents_req *r;
-	uint64_t off;
-	uint32_t len;
-
-	while ((r = extents_engine_request(it->eng, &off, &len)) != NULL) {
-		/*
-		 * A request libnbd refuses (a dead connection) fails like one
-		 * the server refused: an error, or data with errors_as_data,
-		 * so a copy worker never exits under other threads.
-		 */
-		if (nbd_aio_block_status(h, len, off,
-		    (nbd_extent_callback){ .callback = extent_cb, .user_data = r },
-		    (nbd_completion_callback){ .callback = done_cb,
-		    .user_data = r }, 0) == -1)
-			extents_engine_done(r, nbd_get_errno() ? nbd_get_errno() :
-			    ENOTCONN);
-	}
+	return ep_try_poll(&it->ep, 1, CLI_POLL_MS, &failed);
 }
 
 /*
  * Waits for the requests in flight, so the callbacks that point into the
  * engine are done with it, and the server is not left writing replies to
- * a closed socket (nbdkit 1.32 aborts when several fail at once).  False
- * if the connection died or Ctrl-C was pressed first.
+ * a closed socket (nbdkit 1.32 aborts when several fail at once).  As
+ * every other wait: no longer than the grace period, after a signal or
+ * not, so a hung server cannot hang the tool.  False if they did not all
+ * come back.
  */
-/*
- * The connection died under our poll: keep libnbd's reason for the
- * endpoint, since the reads the tool has in flight on the same handle
- * only learn ENOTCONN and later libnbd calls overwrite the message.
- */
-static void
-keep_death(struct endpoint *ep)
-{
-	const char *msg = nbd_get_error();
-
-	if (msg != NULL && ep->error_detail[0] == '\0')
-		snprintf(ep->error_detail, sizeof(ep->error_detail), "%s", msg);
-}
-
 static bool
 drain(struct extent_iter *it)
 {
-	while (extents_engine_in_flight(it->eng) > 0)
-		if ((cli_interrupted && cli_grace_expired()) ||
-		    (nbd_poll(it->ep->conn->h, CLI_POLL_MS) == -1 &&
-		    nbd_get_errno() != EINTR))
+	int64_t end = clock_now_ns() + CLI_GRACE_NS;
+
+	while (extents_engine_in_flight(it->eng) > 0) {
+		if (cli_interrupted ? cli_grace_expired() :
+		    clock_now_ns() >= end)
 			return false;
+		if (wait_some(it) != 0 &&
+		    extents_engine_in_flight(it->eng) > 0)
+			return false;
+	}
 	return true;
 }
 
-static bool
-next_nbd(struct extent_iter *it, struct extent *e)
+static NORETURN void
+fail(struct extent_iter *it)
 {
-	uint64_t off;
 	const char *why;
+	uint64_t off;
+	int e = extents_engine_error(it->eng, &off, &why);
+
+	drain(it);
+	if (why != NULL)
+		errx(EXIT_FAILURE, "%s: %s: block status at offset %" PRIu64
+		    ": %s", it->ep->side, it->ep->name, off, why);
+	ep_die(it->ep, "block status", off, e);
+}
+
+/* A malformed reply that errors_as_data turned into data. */
+static void
+warn_malformed(const struct extent_iter *it)
+{
+	const char *why;
+	uint64_t off;
+
+	extents_engine_error(it->eng, &off, &why);
+	warnx("%s: %s: block status at offset %" PRIu64 ": %s; reading the "
+	    "range as data", it->ep->side, it->ep->name, off, why);
+}
+
+static bool
+next_engine(struct extent_iter *it, struct extent *e)
+{
+	int err;
 
 	for (;;) {
 		switch (extents_engine_next(it->eng, e)) {
@@ -734,17 +187,16 @@ next_nbd(struct extent_iter *it, struct extent *e)
 			 * buffered, so the next ones are on their way before
 			 * the buffer runs dry instead of a round trip after.
 			 */
-			if (2 * extents_engine_in_flight(it->eng) <
-			    it->eng->window)
+			if (extents_engine_hungry(it->eng))
 				send_requests(it);
 			return true;
 		case EXTENTS_END:
 			return false;
+		case EXTENTS_WARN:
+			warn_malformed(it);
+			continue;
 		case EXTENTS_ERROR:
-			why = extents_engine_error(it->eng, &off);
-			drain(it);
-			errx(EXIT_FAILURE, "%s: %s: block status at offset %"
-			    PRIu64 ": %s", it->ep->side, it->ep->name, off, why);
+			fail(it);
 		case EXTENTS_WAIT:
 			break;
 		}
@@ -754,13 +206,10 @@ next_nbd(struct extent_iter *it, struct extent *e)
 			return false;
 		if (extents_engine_in_flight(it->eng) == 0)
 			continue;
-		/* A timeout, so Ctrl-C is noticed even if the server hangs. */
-		if (nbd_poll(it->ep->conn->h, 1000) == -1 &&
-		    nbd_get_errno() != EINTR) {
-			keep_death(it->ep);
-			if (extents_engine_in_flight(it->eng) > 0)
-				conn_die(it->ep->conn);
-		}
+		/* The endpoint fails what was in flight when it dies. */
+		err = wait_some(it);
+		if (err != 0 && extents_engine_in_flight(it->eng) > 0)
+			ep_die(it->ep, "block status", it->pos, err);
 	}
 }
 
@@ -768,10 +217,8 @@ bool
 extents_next(struct extent_iter *it, struct extent *e)
 {
 	if (it->eng != NULL)
-		return next_nbd(it, e);
-	if (it->fallback)
-		return next_fallback(it, e);
-	return next_local(it, e);
+		return next_engine(it, e);
+	return next_fallback(it, e);
 }
 
 static void
@@ -790,10 +237,11 @@ extents_end(struct extent_iter *it)
 		return;
 	/*
 	 * The callbacks point into the engine: let them finish first, or,
-	 * after a signal or a death, free it once the handle is closed.
+	 * after a signal, a failure or a death, free it only once they
+	 * cannot run any more.
 	 */
 	if (it->eng != NULL && !drain(it)) {
-		conn_free_after_close(it->ep->conn, iter_free, it);
+		ep_free_later(it->ep, iter_free, it);
 		return;
 	}
 	iter_free(it);

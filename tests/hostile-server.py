@@ -137,6 +137,9 @@ EXTENT_MODES = {
     "zero-first": "a zero-length extent first",
     "zero-middle": "a zero-length extent between two real ones",
     "zero-only": "one zero-length extent and nothing else",
+    "zero-last": "a zero-length extent after the real ones",
+    "overreach": "64 KiB data, 2 GiB hole, 2 GiB data, whatever was asked",
+    "early-past": "the first extent runs 64 KiB past the request",
     "backwards": "a second chunk for the context, from the start again",
     "empty": "a BLOCK_STATUS chunk with no descriptors",
     "none": "no BLOCK_STATUS chunk at all, just success",
@@ -148,6 +151,7 @@ EXTENT_MODES = {
     "wrong-cookie": "a cookie the client never sent",
     "disconnect": "hang up in the middle of the descriptors",
     "stall": "never answer block status",
+    "error-stall": "answer the first request, fail the second, then stall",
 }
 
 WRITE_MODES = {
@@ -267,6 +271,7 @@ class Conn(socketserver.BaseRequestHandler):
         self.sock = self.request
         self.sr = False
         self.contexts = []
+        self.statuses = 0
         self.no_zeroes = False
         self.send_lock = threading.Lock()
         self.in_tx = False
@@ -624,9 +629,10 @@ class Conn(socketserver.BaseRequestHandler):
         if not self.sr or not self.contexts:
             self.error(cookie, EINVAL, b"no meta context")
             return
-        if mode == "stall":
+        self.statuses += 1
+        if mode == "stall" or (mode == "error-stall" and self.statuses > 2):
             return
-        if mode == "error":
+        if mode == "error" or (mode == "error-stall" and self.statuses == 2):
             self.error(cookie, EIO, self.opts.error_msg)
             return
         if mode == "wrong-cookie":
@@ -651,6 +657,12 @@ class Conn(socketserver.BaseRequestHandler):
             ext.insert(1, [0, 0])
         elif mode == "zero-only":
             ext = [[0, 0]]
+        elif mode == "zero-last":
+            ext.append([0, 0])
+        elif mode == "overreach":
+            ext = [[BLOCK, 0], [1 << 31, STATE_HOLE_ZERO], [1 << 31, 0]]
+        elif mode == "early-past":
+            ext = [[length + BLOCK, STATE_HOLE_ZERO], [BLOCK, 0]]
         elif mode == "backwards":
             extra = [[length, 0]]
         elif mode == "empty":

@@ -90,7 +90,7 @@ copy_from_stream(struct sync *s)
 		put_data(s, off, n);
 		off += n;
 	}
-	if (off > s->written_end && strcmp(s->dst->ops->kind, "file") == 0)
+	if (off > s->written_end && strcmp(ep_kind(s->dst), "file") == 0)
 		ep_write(s->dst, "", 1, off - 1);
 }
 

@@ -627,7 +627,7 @@ tune(const struct endpoint *src, const struct endpoint *dst,
 		fprintf(stderr, "%s: %s (%s) -> %s (%s): %u worker(s), "
 		    "request size %" PRIu64 ", %u requests, queue %" PRIu64
 		    ", sparse %" PRIu64 "\n", program_invocation_short_name,
-		    src->name, src->ops->kind, dst->name, dst->ops->kind,
+		    src->name, ep_kind(src), dst->name, ep_kind(dst),
 		    o->workers, o->request_size, o->requests, o->queue_size,
 		    o->sparse);
 }

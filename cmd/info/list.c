@@ -61,7 +61,7 @@ show_one(struct info_out *out, struct conn *c, const char *name,
 	struct conn *ec = c;
 	bool ok = true;
 
-	if (content || nbd_aio_is_negotiating(c->h) != 1) {
+	if (content || !conn_is_negotiating(c)) {
 		want.export_name = name;
 		ec = conn_try_open(c->arg, &want);
 		if (ec == NULL) {

@@ -123,10 +123,10 @@ gather(struct export_info *e, struct conn *c, const char *desc,
 	e->block[0] = c->block_min;
 	e->block[1] = c->block_pref;
 	e->block[2] = c->block_max;
-	if (nbd_aio_is_negotiating(h) == 1)
+	if (conn_is_negotiating(c))
 		e->has_contexts = conn_list_contexts(c, collect_context, e) == 0;
 	if (content) {
-		if (nbd_aio_is_negotiating(h) == 1 && conn_go(c, NULL) == -1)
+		if (conn_is_negotiating(c) && conn_go(c, NULL) == -1)
 			conn_die(c);
 		e->content = info_content(c);
 	}

@@ -182,13 +182,13 @@ check_context(const struct endpoint *ep)
 {
 	if (opts.context == NULL)
 		return;
-	if (ep->conn == NULL) {
+	if (strcmp(ep_kind(ep), "nbd") != 0) {
 		if (strcmp(opts.context, "base:allocation") != 0)
 			errx(EXIT_FAILURE, "%s: --map: a local file or device "
 			    "has only base:allocation", ep->name);
 		return;
 	}
-	if (!ep->conn->sr || !conn_has_context(ep->conn, opts.context))
+	if (!ep_has_context(ep, opts.context))
 		errx(EXIT_FAILURE, "--map: server does not support metadata "
 		    "context \"%s\"", opts.context);
 }
@@ -223,7 +223,7 @@ map(struct endpoint *ep, uint64_t len)
 		fprintf(stderr, "%s: %s: no allocation information (%s); "
 		    "showing the range as data\n",
 		    program_invocation_short_name, ep->name,
-		    ep->conn != NULL ? "server without structured replies or "
+		    strcmp(ep_kind(ep), "nbd") == 0 ? "server without structured replies or "
 		    "base:allocation" : "not supported by this file or device");
 	totals_init(&t, opts.context);
 	if (each) {

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The block-status engine (extents.c) against a simulated server driven
- * by the input.  Requests must be aligned, non-empty, at most 32 bits
- * (and block_max), inside the export, at most window at once.  Results
- * must come out in order, non-empty, merged, inside the range and,
- * unless the engine reports an error, cover it exactly.  When every
+ * The block-status engine (extents-engine.c) against a simulated server
+ * driven by the input.  Requests must be aligned, non-empty, at most 32
+ * bits (and block_max), inside the export, at most window at once.
+ * Results must come out in order, non-empty, merged, inside the range
+ * and, unless the engine reports an error, cover it exactly.  When every
  * reply told the truth (descriptors that follow the content, perhaps
  * short, perhaps past the request), the map must be the content's.
+ * A malformed reply (SPEC 1.2: no descriptors, one of length 0, one but
+ * the last ending past the request) is never trusted: without
+ * errors_as_data the run must end in an error, with it each such reply
+ * gives a warning.
  *
  * Content: flags of byte o are (o / gran) % 3.
  */
@@ -14,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "extents.h"
+#include "extents-engine.h"
 
 #define MAX_OUT	64
 #define MAX_STEPS	4096
@@ -51,9 +55,31 @@ truth(uint64_t o, uint64_t gran)
 	return (uint32_t)((o / gran) % 3);
 }
 
-/* Answers o[k]: truthfully (shuffled lengths) or with junk. */
+/* The rule of SPEC 1.2, written again independently of the engine. */
 static bool
-answer(struct in *in, struct out *o, uint64_t gran, uint64_t size)
+malformed(const struct out *o, const uint32_t *ent, size_t n)
+{
+	uint64_t pos = o->off, end = o->off + o->len;
+
+	if (n < 2)
+		return true;
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		if (ent[i] == 0)
+			return true;
+		pos += ent[i];
+		if (i + 3 < n && pos > end)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Answers o[k]: truthfully (shuffled lengths) or with junk.  Counts the
+ * replies that succeed though malformed in *bad.
+ */
+static bool
+answer(struct in *in, struct out *o, uint64_t gran, uint64_t size,
+    unsigned *bad)
 {
 	uint32_t ent[2 * 16];
 	size_t n = 0;
@@ -92,6 +118,8 @@ answer(struct in *in, struct out *o, uint64_t gran, uint64_t size)
 	extents_engine_reply(o->r, o->off, ent, n);
 	if (how & 0x10)	/* a second chunk: duplicate/backwards */
 		extents_engine_reply(o->r, o->off, ent, n);
+	if ((how & 0xe0) != 0xe0 && malformed(o, ent, n))
+		(*bad)++;
 	extents_engine_done(o->r, (how & 0xe0) == 0xe0 ? 5 : 0);
 	return honest && !(how & 0x10) && (how & 0xe0) != 0xe0;
 }
@@ -108,6 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	uint64_t gran = take(&in, 2) * 13 + 1;
 	bool eas = take(&in, 1) & 1, honest = true;
 	bool idle = false;
+	unsigned bad = 0, warns = 0;
 	struct extents_engine *eng;
 	struct out outs[MAX_OUT];
 	size_t nout = 0;
@@ -136,7 +165,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			if (extents_engine_in_flight(eng) > (window ? window : 64))
 				abort();
 		}
-		while ((st = extents_engine_next(eng, &e)) == EXTENTS_HAVE) {
+		while ((st = extents_engine_next(eng, &e)) == EXTENTS_HAVE ||
+		    st == EXTENTS_WARN) {
+			if (st == EXTENTS_WARN) {
+				const char *why;
+				uint64_t wo;
+
+				if (!eas || extents_engine_error(eng, &wo,
+				    &why) == 0 || why == NULL || wo < off ||
+				    wo >= off + rlen)
+					abort();
+				warns++;
+				continue;
+			}
 			if (e.offset != pos || e.length == 0 ||
 			    e.offset + e.length > off + rlen ||
 			    e.flags == prev_flags)
@@ -151,14 +192,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			prev_flags = e.flags;
 		}
 		if (st == EXTENTS_END) {
-			if (pos != off + rlen)
+			/* Every malformed reply was either warned or an error. */
+			if (pos != off + rlen || (bad > 0 && !eas) ||
+			    warns < bad)
 				abort();
 			break;
 		}
 		if (st == EXTENTS_ERROR) {
+			const char *why;
 			uint64_t eo;
 
-			if (extents_engine_error(eng, &eo) == NULL)
+			if (extents_engine_error(eng, &eo, &why) == 0)
 				abort();
 			break;
 		}
@@ -175,7 +219,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		struct out o = outs[k];
 
 		outs[k] = outs[--nout];
-		if (!answer(&in, &o, gran, size))
+		if (!answer(&in, &o, gran, size, &bad))
 			honest = false;
 	}
 	extents_engine_free(eng);

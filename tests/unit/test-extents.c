@@ -2,8 +2,9 @@
 /*
  * The extents engine against a simulated server that misbehaves in the
  * ways the protocol allows (and some it does not): short replies,
- * extents before the request or past it, empty extents, a second chunk
- * going back over the first, out-of-order completion, errors.  Every
+ * extents before the request or past it, a second chunk going back over
+ * the first, out-of-order completion, errors, and malformed replies
+ * (SPEC 1.2), which must be trusted in no part.  Every
  * case checks the merged result against the model map, and the request
  * limits (alignment, 32 bits, block_max, window) on every request.
  * Against a server that answers two extents per request, it also checks
@@ -17,7 +18,7 @@
 #include <string.h>
 
 #include "compiler.h"
-#include "extents.h"
+#include "extents-engine.h"
 
 #define MAX_MODEL	64
 #define MAX_PENDING	1024
@@ -33,7 +34,6 @@ struct server {
 	unsigned max_per_reply;		/* 0: all up to the request end */
 	bool run_past;			/* last extent runs past the request */
 	bool split;			/* each extent in two, same flags */
-	bool zero_len;			/* an empty extent between extents */
 	bool backwards;			/* a second chunk from the start again */
 	bool lifo;			/* complete newest request first */
 	bool empty_reply;		/* reply with no extents at all */
@@ -56,6 +56,11 @@ struct stats {
 };
 
 static unsigned failures;
+
+/* EXTENTS_WARN as run() saw them: how many, the last offset and reason. */
+static unsigned warns;
+static uint64_t warn_off;
+static const char *warn_why;
 
 static void
 check(bool ok, const char *name, const char *what)
@@ -110,13 +115,12 @@ serve(const struct server *sv, const struct pending *p)
 			len = sv->run_past ? mend - pos : MIN(mend, end) - pos;
 			if (len > UINT32_MAX)
 				len = UINT32_MAX;
-			if (sv->split && len >= 2) {
+			/* Only the last may run past: it is not split. */
+			if (sv->split && len >= 2 && pos + len <= end) {
 				push(ent, &n, len / 2, flags);
 				push(ent, &n, len - len / 2, flags);
 			} else
 				push(ent, &n, len, flags);
-			if (sv->zero_len)
-				push(ent, &n, 0, flags ^ 1);
 			pos += len;
 			if (sv->max_per_reply && ++count == sv->max_per_reply)
 				break;
@@ -235,8 +239,16 @@ run(const struct server *sv, const struct limits *lim, uint64_t off,
 				out[(*nout)++] = e;
 			continue;
 		}
+		if (st == EXTENTS_WARN) {
+			extents_engine_error(eng, &warn_off, &warn_why);
+			warns++;
+			continue;
+		}
 		if (st == EXTENTS_ERROR) {
-			extents_engine_error(eng, err_off);
+			const char *why;
+
+			extents_engine_error(eng, err_off, &why);
+			warn_why = why;
 			break;
 		}
 		if (st == EXTENTS_END)
@@ -342,17 +354,16 @@ test_behaviours(void)
 	static const struct {
 		const char *name;
 		unsigned max_per_reply;
-		bool run_past, split, zero_len, backwards, lifo;
+		bool run_past, split, backwards, lifo;
 	} cases[] = {
-		{ "whole replies", 0, false, false, false, false, false },
-		{ "one extent per reply", 1, false, false, false, false, false },
-		{ "two per reply, newest first", 2, false, false, false, false, true },
-		{ "run past the request", 0, true, false, false, false, false },
-		{ "run past, one per reply", 1, true, false, false, false, true },
-		{ "split extents merge", 3, false, true, false, false, false },
-		{ "zero-length extents", 2, false, false, true, false, true },
-		{ "second chunk goes back", 1, false, false, false, true, false },
-		{ "everything at once", 1, true, true, true, true, true },
+		{ "whole replies", 0, false, false, false, false },
+		{ "one extent per reply", 1, false, false, false, false },
+		{ "two per reply, newest first", 2, false, false, false, true },
+		{ "run past the request", 0, true, false, false, false },
+		{ "run past, one per reply", 1, true, false, false, true },
+		{ "split extents merge", 3, false, true, false, false },
+		{ "second chunk goes back", 1, false, false, true, false },
+		{ "everything at once", 1, true, true, true, true },
 	};
 	static const uint64_t ranges[][2] = {
 		{ 0, 1048580 }, { 1, 1048579 }, { 999, 3099 }, { 4096, 1 },
@@ -366,7 +377,6 @@ test_behaviours(void)
 		sv.max_per_reply = cases[c].max_per_reply;
 		sv.run_past = cases[c].run_past;
 		sv.split = cases[c].split;
-		sv.zero_len = cases[c].zero_len;
 		sv.backwards = cases[c].backwards;
 		sv.lifo = cases[c].lifo;
 		for (size_t l = 0; l < ARRAY_SIZE(limit_cases); l++) {
@@ -476,6 +486,112 @@ test_errors(void)
 	st = run(&sv, &lim, 4096, 8192, got, &n, &eo, NULL);
 	check(st == EXTENTS_ERROR && n == 0 && eo == 4096, sv.name,
 	    "not an error at the request");
+	check(warn_why != NULL && strcmp(warn_why,
+	    "malformed reply (no extents)") == 0, sv.name, "wrong reason");
+}
+
+/*
+ * One reply to a request for [0, 1 MiB) of a 1 MiB export, then what
+ * the engine makes of it: with errors_as_data one data extent over the
+ * whole request and one warning, else an error, both at offset 0.
+ */
+static void
+check_malformed(const char *name, const uint32_t *ent, size_t n,
+    const uint32_t *second, size_t n2, const char *why)
+{
+	for (int eas = 0; eas <= 1; eas++) {
+		struct extents_engine *eng = extents_engine_new(0, 1 << 20,
+		    1 << 20, 512, 0, 4, eas);
+		struct extents_req *r;
+		enum extents_status st;
+		struct extent e = { 0, 0, 0 };
+		const char *got = NULL;
+		uint64_t off, eo = 1;
+		uint32_t len;
+		unsigned nwarn = 0;
+		int err = 0;
+
+		r = extents_engine_request(eng, &off, &len);
+		check(r != NULL && off == 0 && len == 1 << 20, name,
+		    "first request not the whole export");
+		extents_engine_reply(r, off, ent, n);
+		if (second != NULL)
+			extents_engine_reply(r, off, second, n2);
+		extents_engine_done(r, 0);
+		while ((st = extents_engine_next(eng, &e)) == EXTENTS_WARN) {
+			err = extents_engine_error(eng, &eo, &got);
+			nwarn++;
+		}
+		if (eas) {
+			check(nwarn == 1 && eo == 0 && err != 0, name,
+			    "not one warning at offset 0");
+			check(st == EXTENTS_HAVE && e.offset == 0 &&
+			    e.length == 1 << 20 && e.flags == 0, name,
+			    "not read as data, whole");
+			check(extents_engine_next(eng, &e) == EXTENTS_END, name,
+			    "more than one extent");
+		} else {
+			check(st == EXTENTS_ERROR, name, "not an error");
+			err = extents_engine_error(eng, &eo, &got);
+			check(eo == 0 && err != 0, name, "error not at offset 0");
+		}
+		check(got != NULL && strcmp(got, why) == 0, name,
+		    got != NULL ? got : "no reason");
+		extents_engine_free(eng);
+	}
+}
+
+static void
+test_malformed(void)
+{
+	static const char past[] = "malformed reply (an extent before the "
+	    "last ends past the request)";
+	static const char zero[] = "malformed reply (an extent of length 0)";
+	/* The issue's: 64k data, 2 GiB hole, 2 GiB data, for 1 MiB. */
+	static const uint32_t overreach[] = {
+		65536, 0, 1u << 31, 3, 1u << 31, 0 };
+	static const uint32_t early_past[] = { 65536, 3, 1048576, 0, 4096, 3 };
+	static const uint32_t zero_first[] = { 0, 3, 1048576, 0 };
+	static const uint32_t zero_middle[] = { 65536, 0, 0, 3, 983040, 0 };
+	static const uint32_t zero_last[] = { 1048576, 3, 0, 0 };
+	static const uint32_t huge[] = {
+		0xffffffff, 0, 0xffffffff, 0, 0xffffffff, 0 };
+	static const uint32_t good[] = { 65536, 3, 983040, 0 };
+	static const uint32_t last_past[] = { 65536, 3, 0xffffffff, 0 };
+
+	check_malformed("overreach", overreach, 6, NULL, 0, past);
+	check_malformed("earlier extent past", early_past, 6, NULL, 0, past);
+	check_malformed("huge", huge, 6, NULL, 0, past);
+	check_malformed("zero first", zero_first, 4, NULL, 0, zero);
+	check_malformed("zero middle", zero_middle, 6, NULL, 0, zero);
+	check_malformed("zero last", zero_last, 4, NULL, 0, zero);
+	check_malformed("no descriptors", good, 0, NULL, 0,
+	    "malformed reply (no extents)");
+	check_malformed("malformed second chunk", good, 4, zero_first, 4,
+	    zero);
+
+	/* Only the last extent may run past, and it is clipped. */
+	for (int eas = 0; eas <= 1; eas++) {
+		struct extents_engine *eng = extents_engine_new(0, 1 << 20,
+		    1 << 20, 512, 0, 4, eas);
+		struct extents_req *r;
+		struct extent e;
+		uint64_t off;
+		uint32_t len;
+
+		r = extents_engine_request(eng, &off, &len);
+		extents_engine_reply(r, off, last_past, 4);
+		extents_engine_done(r, 0);
+		check(extents_engine_next(eng, &e) == EXTENTS_HAVE &&
+		    e.offset == 0 && e.length == 65536 && e.flags == 3,
+		    "last past", "first extent");
+		check(extents_engine_next(eng, &e) == EXTENTS_HAVE &&
+		    e.offset == 65536 && e.length == 983040 && e.flags == 0,
+		    "last past", "not clipped");
+		check(extents_engine_next(eng, &e) == EXTENTS_END,
+		    "last past", "not the end");
+		extents_engine_free(eng);
+	}
 }
 
 int
@@ -485,6 +601,7 @@ main(void)
 	test_large();
 	test_pace();
 	test_errors();
+	test_malformed();
 	if (failures > 0) {
 		fprintf(stderr, "test-extents: %u failures\n", failures);
 		return EXIT_FAILURE;
