@@ -9,22 +9,35 @@
 
 #include <libnbd.h>
 
-#include "cli.h"
 #include "conn.h"
+#include "interrupt.h"
 
 /* Why the last conn_try_open() in this thread failed. */
 static __thread char last_error[1024];
+
+/* -v: libnbd's debug messages on stderr. */
+static bool debug;
 
 /* Open conns, for conn_close_all() at exit. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn **registry;
 static size_t nregistry;
+static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
+
+/* Every err() path closes what is open, "[ CMD ]" servers included. */
+static void
+close_all_at_exit(void)
+{
+	if (atexit(conn_close_all) != 0)
+		errx(EXIT_FAILURE, "atexit failed");
+}
 
 static void
 register_conn(struct conn *c)
 {
 	struct conn **r;
 
+	pthread_once(&registry_once, close_all_at_exit);
 	pthread_mutex_lock(&registry_lock);
 	r = realloc(registry, (nregistry + 1) * sizeof(*r));
 	if (r == NULL) {
@@ -173,7 +186,8 @@ static int
 setup_handle(struct nbd_handle *h, const struct conn_want *want,
     bool late_name)
 {
-	if (cli_opts.verbose && nbd_set_debug(h, true) == -1)
+	/* Explicitly off too: LIBNBD_DEBUG=1 alone must not turn it on. */
+	if (nbd_set_debug(h, debug) == -1)
 		return -1;
 	if (nbd_set_request_structured_replies(h, true) == -1 ||
 	    nbd_set_uri_allow_local_file(h, true) == -1 ||
@@ -509,6 +523,18 @@ conn_abort(struct conn *c)
 	/* Best effort: the server may have gone already, which is fine. */
 	if (nbd_aio_is_negotiating(c->h) == 1 && nbd_aio_opt_abort(c->h) == 0)
 		(void)wait_connecting(c->h);
+}
+
+void
+conn_set_debug(bool on)
+{
+	debug = on;
+	/*
+	 * nbd_create() reads LIBNBD_DEBUG and logs its own call before
+	 * nbd_set_debug() can say no: only -v decides (as nbdcopy's -v).
+	 */
+	if (!on && unsetenv("LIBNBD_DEBUG") == -1)
+		err(EXIT_FAILURE, "unsetenv");
 }
 
 const char *

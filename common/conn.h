@@ -6,9 +6,9 @@
  * parameters allowed) or by "[ CMD ]" with socket activation, and records
  * what was negotiated so tools never ask libnbd twice.
  *
- * Every open handle is registered; cli_init() makes conn_close_all() run
- * at exit, so every err() path closes connections and kills and reaps
- * "[ CMD ]" servers.
+ * Every open handle is registered, and conn_close_all() runs at exit, so
+ * every err() path closes connections and kills and reaps "[ CMD ]"
+ * servers.
  */
 #ifndef NBDU_CONN_H
 #define NBDU_CONN_H
@@ -63,6 +63,9 @@ struct conn *conn_open(const struct ep_arg *arg, const struct conn_want *want);
 /* Like conn_open, but returns NULL on failure; see conn_last_error(). */
 struct conn *conn_try_open(const struct ep_arg *arg,
     const struct conn_want *want);
+
+/* libnbd's debug messages (-v) for the handles opened from now on. */
+void conn_set_debug(bool on);
 
 /* Why the calling thread's last conn_try_open() failed. */
 const char *conn_last_error(void);
