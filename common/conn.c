@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "interrupt.h"
+#include "uri.h"
 
 /* Why the last conn_try_open() in this thread failed. */
 static __thread char last_error[1024];
@@ -216,25 +217,6 @@ override_uri_export(struct nbd_handle *h, const struct conn_want *want)
 	return want->opt_mode ? 0 : opt_go(h);
 }
 
-/* The value of query parameter name in uri, or NULL; *len its length. */
-static const char *
-uri_param(const char *uri, const char *name, size_t *len)
-{
-	const char *q = strchr(uri, '?');
-	size_t n = strlen(name);
-
-	while (q != NULL && (*q == '?' || *q == '&' || *q == ';')) {
-		q++;
-		*len = strcspn(q, "&;#");
-		if (strncmp(q, name, n) == 0 && q[n] == '=') {
-			*len -= n + 1;
-			return q + n + 1;
-		}
-		q += *len;
-	}
-	return NULL;
-}
-
 static bool
 readable_ca(const char *dir, size_t len)
 {
@@ -307,7 +289,7 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 		 * user name and print it in errors, debug output and
 		 * nbd_get_uri(), so it never sees one.
 		 */
-		uri = ep_arg_drop_password(arg->str);
+		uri = uri_drop_password(arg->str);
 		if (uri == NULL)
 			err(EXIT_FAILURE, "strdup");
 		r = nbd_aio_connect_uri(h, uri);

@@ -7,58 +7,7 @@
 
 #include "compiler.h"
 #include "ep-arg.h"
-
-static const char *const schemes[] = {
-	"nbd://", "nbds://", "nbd+unix://", "nbds+unix://",
-	"nbd+vsock://", "nbds+vsock://",
-};
-
-bool
-ep_arg_is_uri(const char *s)
-{
-	for (size_t k = 0; k < sizeof(schemes) / sizeof(schemes[0]); k++)
-		if (strncmp(s, schemes[k], strlen(schemes[k])) == 0)
-			return true;
-	return false;
-}
-
-/*
- * uri with the password of its userinfo replaced by ":" with, or dropped
- * with its ':' when with is NULL.  The last '@' before the path ends the
- * userinfo: a password may hold '@' too.
- */
-static char *
-rewrite_password(const char *uri, const char *with)
-{
-	const char *auth, *end, *at, *colon;
-	char *out;
-
-	auth = strstr(uri, "://");
-	if (auth == NULL)
-		return strdup(uri);
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	at = memrchr(auth, '@', end - auth);
-	colon = at != NULL ? memchr(auth, ':', at - auth) : NULL;
-	if (colon == NULL)
-		return strdup(uri);
-	if (asprintf(&out, "%.*s%s%s%s", (int)(colon - uri), uri,
-	    with != NULL ? ":" : "", with != NULL ? with : "", at) == -1)
-		return NULL;
-	return out;
-}
-
-char *
-ep_arg_redact(const char *uri)
-{
-	return rewrite_password(uri, "***");
-}
-
-char *
-ep_arg_drop_password(const char *uri)
-{
-	return rewrite_password(uri, NULL);
-}
+#include "uri.h"
 
 PRINTF(3, 4) static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -103,7 +52,7 @@ parse_cmd(const char **args, int nargs, int *i, struct ep_arg *out,
 static int
 unknown_scheme(char *err, size_t errlen, const char *w)
 {
-	char *shown = ep_arg_redact(w);
+	char *shown = uri_redact(w);
 
 	fail(err, errlen, "'%s': unknown URI scheme", shown ? shown : "?");
 	free(shown);
@@ -131,7 +80,7 @@ ep_arg_parse(const char **args, int nargs, int *i, struct ep_arg *out,
 	if (w[0] == '\0')
 		return fail(err, errlen, "%s", "empty endpoint argument");
 	out->str = w;
-	if (ep_arg_is_uri(w))
+	if (uri_is_nbd(w))
 		out->kind = EP_ARG_URI;
 	else if (strcmp(w, "-") == 0)
 		out->kind = EP_ARG_STDIO;
@@ -142,7 +91,7 @@ ep_arg_parse(const char **args, int nargs, int *i, struct ep_arg *out,
 		return unknown_scheme(err, errlen, w);
 	else
 		out->kind = EP_ARG_PATH;
-	out->display = out->kind == EP_ARG_URI ? ep_arg_redact(w) : strdup(w);
+	out->display = out->kind == EP_ARG_URI ? uri_redact(w) : strdup(w);
 	(*i)++;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ep-arg.h"
+#include "uri.h"
 
 #define MAXW	8
 
@@ -142,19 +143,19 @@ main(void)
 			    a.str, joined, a.display, msg);
 			failed++;
 		}
-		if (r == 0 && ep_arg_is_uri(cases[c].words[cases[c].start]) !=
+		if (r == 0 && uri_is_nbd(cases[c].words[cases[c].start]) !=
 		    (cases[c].kind == EP_ARG_URI)) {
-			printf("FAIL case %zu: ep_arg_is_uri disagrees\n", c);
+			printf("FAIL case %zu: uri_is_nbd disagrees\n", c);
 			failed++;
 		}
 		ep_arg_free(&a);
 	}
 
 	for (size_t c = 0; c < nredact; c++) {
-		char *got = ep_arg_redact(redact_cases[c].in);
+		char *got = uri_redact(redact_cases[c].in);
 
 		if (!same(got, redact_cases[c].want)) {
-			printf("FAIL ep_arg_redact(\"%s\") = \"%s\", want "
+			printf("FAIL uri_redact(\"%s\") = \"%s\", want "
 			    "\"%s\"\n", redact_cases[c].in, got,
 			    redact_cases[c].want);
 			failed++;
