@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libnbd.h>
@@ -275,10 +276,61 @@ check_peer_verifiable(const char *uri)
 	return -1;
 }
 
+/*
+ * The "[ CMD ]" server libnbd just started from this thread: the last
+ * child the kernel lists for it (libnbd 1.14 has no nbd_get_pid), or 0.
+ */
+static pid_t
+newest_child(void)
+{
+	FILE *f = fopen("/proc/thread-self/children", "r");
+	long pid = 0, p;
+
+	if (f == NULL)
+		return 0;
+	while (fscanf(f, "%ld", &p) == 1)
+		pid = p;
+	fclose(f);
+	return pid;
+}
+
+/*
+ * A "[ CMD ]" server that exits before serving (a bad option, a missing
+ * file) shows to libnbd only as a reset connection; its status says
+ * more, and its own stderr has said why.  The socket drops as it dies,
+ * so its exit may follow a moment later: wait for it, bounded, and
+ * leave it for nbd_close() to reap (WNOWAIT).
+ */
+static void
+keep_server_exit(pid_t pid)
+{
+	int e = nbd_get_errno();
+	siginfo_t si = { .si_pid = 0 };
+
+	if (pid <= 0 || (e != ECONNRESET && e != EPIPE && e != 0))
+		return;
+	for (int i = 0; i < 100 && !cli_interrupted; i++) {
+		if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+		    si.si_pid == pid)
+			break;
+		usleep(20 * 1000);
+	}
+	if (si.si_pid != pid)
+		return;
+	if (si.si_code == CLD_EXITED)
+		snprintf(last_error, sizeof(last_error),
+		    "server exited with status %d", si.si_status);
+	else
+		snprintf(last_error, sizeof(last_error),
+		    "server killed by signal %d (%s)", si.si_status,
+		    strsignal(si.si_status));
+}
+
 static int
 connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 {
 	char *uri;
+	pid_t server = 0;
 	int r;
 
 	if (arg->kind == EP_ARG_URI) {
@@ -294,10 +346,11 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 			err(EXIT_FAILURE, "strdup");
 		r = nbd_aio_connect_uri(h, uri);
 		free(uri);
-	} else if (arg->kind == EP_ARG_CMD)
+	} else if (arg->kind == EP_ARG_CMD) {
 		r = nbd_aio_connect_systemd_socket_activation(h,
 		    (char **)arg->cmd);
-	else {
+		server = newest_child();
+	} else {
 		snprintf(last_error, sizeof(last_error), "not an NBD endpoint");
 		return -1;
 	}
@@ -305,7 +358,12 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 		keep_error("connect failed");
 		return -1;
 	}
-	return wait_connecting(h);
+	if (wait_connecting(h) == -1) {
+		if (server > 0)
+			keep_server_exit(server);
+		return -1;
+	}
+	return 0;
 }
 
 /* What the handshake settled before any export was chosen. */

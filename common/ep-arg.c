@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "compiler.h"
 #include "ep-arg.h"
@@ -109,6 +110,29 @@ kind_name(enum ep_arg_kind k)
 	return "?";
 }
 
+/*
+ * A path that names an NBD server the way other tools spell one: a Unix
+ * socket (no tool can open it as a file) or HOST:PORT where no file may
+ * go.  The error says which URI was meant.
+ */
+static void
+suggest_uri(const struct ep_arg *a, unsigned allow, const char *role)
+{
+	struct stat st;
+	char *uri;
+
+	if (stat(a->str, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		uri = uri_unix_socket(a->str);
+		if (uri == NULL)
+			err(EXIT_FAILURE, "malloc");
+		errx(EXIT_FAILURE, "%s: %s is a Unix socket, not a file: "
+		    "did you mean '%s'?", role, a->display, uri);
+	}
+	if (!(allow & EP_ALLOW(EP_ARG_PATH)) && uri_is_host_port(a->str))
+		errx(EXIT_FAILURE, "%s: %s cannot be a local file: did you "
+		    "mean 'nbd://%s'?", role, a->display, a->str);
+}
+
 void
 ep_arg_parse_or_die(const char **args, int nargs, int *i, struct ep_arg *out,
     unsigned allow, const char *role)
@@ -117,6 +141,8 @@ ep_arg_parse_or_die(const char **args, int nargs, int *i, struct ep_arg *out,
 
 	if (ep_arg_parse(args, nargs, i, out, msg, sizeof(msg)) == -1)
 		errx(EXIT_FAILURE, "%s: %s", role, msg);
+	if (out->kind == EP_ARG_PATH)
+		suggest_uri(out, allow, role);
 	if (!(allow & EP_ALLOW(out->kind)))
 		errx(EXIT_FAILURE, "%s: %s cannot be %s", role, out->display,
 		    kind_name(out->kind));

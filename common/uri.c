@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,4 +75,41 @@ char *
 uri_drop_password(const char *uri)
 {
 	return rewrite_password(uri, NULL);
+}
+
+char *
+uri_unix_socket(const char *path)
+{
+	static const char prefix[] = "nbd+unix:///?socket=";
+	static const char keep[] = "-._~/";
+	char *out = malloc(sizeof(prefix) + 3 * strlen(path));
+	char *w;
+
+	if (out == NULL)
+		return NULL;
+	w = stpcpy(out, prefix);
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (isalnum(*p) || strchr(keep, *p) != NULL)
+			*w++ = *p;
+		else
+			w += sprintf(w, "%%%02X", *p);
+	}
+	*w = '\0';
+	return out;
+}
+
+bool
+uri_is_host_port(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	size_t host = colon != NULL ? (size_t)(colon - s) : 0;
+
+	if (host == 0 || colon[1] == '\0' ||
+	    colon[1 + strspn(colon + 1, "0123456789")] != '\0')
+		return false;
+	if (s[0] == '[')
+		return s[host - 1] == ']' && host > 2 &&
+		    strspn(s + 1, "0123456789abcdefABCDEF:.") == host - 2;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-") == host;
 }

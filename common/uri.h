@@ -29,4 +29,14 @@ char *uri_redact(const char *uri);
 /* A copy of uri without the password (nor its ':'); as uri_redact. */
 char *uri_drop_password(const char *uri);
 
+/*
+ * "nbd+unix:///?socket=PATH" with PATH %-escaped where a URI needs it,
+ * for suggesting to a user who gave a socket's path.  NULL when out of
+ * memory; the caller frees it.
+ */
+char *uri_unix_socket(const char *path);
+
+/* True for "HOST:PORT" or "[ADDR]:PORT", what "nbd://" would complete. */
+bool uri_is_host_port(const char *s);
+
 #endif
