@@ -557,6 +557,42 @@ conn_list_contexts(struct conn *c, int (*fn)(void *opaque, const char *name),
 	    "nbd_opt_list_meta_context", "list meta context", &e);
 }
 
+static int
+append_context(void *opaque, const char *name)
+{
+	FILE *f = opaque;
+
+	fprintf(f, "%s%s", ftell(f) > 0 ? ", " : "", name);
+	return 0;
+}
+
+char *
+conn_offered_contexts(const struct ep_arg *arg)
+{
+	struct conn_want want = { .opt_mode = true, .no_contexts = true };
+	struct conn *c = conn_try_open(arg, &want);
+	char *list = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (c == NULL)
+		return NULL;
+	f = open_memstream(&list, &len);
+	if (f == NULL)
+		err(EXIT_FAILURE, "open_memstream");
+	r = conn_list_contexts(c, append_context, f);
+	if (fclose(f) != 0)
+		err(EXIT_FAILURE, "open_memstream");
+	conn_abort(c);
+	conn_close(c);
+	if (r == -1 || len == 0) {
+		free(list);
+		return NULL;
+	}
+	return list;
+}
+
 void
 conn_abort(struct conn *c)
 {

@@ -104,6 +104,14 @@ int conn_list_contexts(struct conn *c,
     int (*fn)(void *opaque, const char *name), void *opaque);
 
 /*
+ * The meta contexts the server behind arg offers, as "a, b, c", for an
+ * error message; NULL if it cannot say.  Asks over a connection of its
+ * own, so a server that takes one client at a time must have no other.
+ * The caller frees the string.
+ */
+char *conn_offered_contexts(const struct ep_arg *arg);
+
+/*
  * In opt mode: ends negotiation without choosing an export
  * (NBD_OPT_ABORT), so a server that serves one client at a time can
  * take the next connection.  c is unusable afterwards but still needs

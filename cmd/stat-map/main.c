@@ -67,7 +67,7 @@ static const char **args_copy;
 static char *context;		/* --map's value, owned */
 
 static void parse_args(int argc, const char **argv);
-static void check_context(const struct endpoint *ep);
+static void check_context(struct endpoint *ep);
 static uint64_t range_length(const struct endpoint *ep);
 static void map(struct endpoint *ep, uint64_t len);
 static unsigned terminal_width(void);
@@ -178,8 +178,10 @@ parse_args(int argc, const char **argv)
  * there, as in nbdinfo.  Local files have base:allocation only.
  */
 static void
-check_context(const struct endpoint *ep)
+check_context(struct endpoint *ep)
 {
+	char *offered;
+
 	if (opts.context == NULL)
 		return;
 	if (ep->conn == NULL) {
@@ -188,9 +190,16 @@ check_context(const struct endpoint *ep)
 			    "has only base:allocation", ep->name);
 		return;
 	}
-	if (!ep->conn->sr || !conn_has_context(ep->conn, opts.context))
+	if (ep->conn->sr && conn_has_context(ep->conn, opts.context))
+		return;
+	/* Closed first: a server may take one client at a time. */
+	ep_close(ep);
+	offered = conn_offered_contexts(&source);
+	if (offered == NULL)
 		errx(EXIT_FAILURE, "--map: server does not support metadata "
 		    "context \"%s\"", opts.context);
+	errx(EXIT_FAILURE, "--map: server does not support metadata context "
+	    "\"%s\"; it offers: %s", opts.context, offered);
 }
 
 /* --offset past the end is an error; --length past it stops at the end. */
