@@ -183,6 +183,62 @@ cli_init(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* rule applied to word, or NULL if it does not apply. */
+static char *
+rewrite_word(const char *word, const struct cli_rewrite *rule)
+{
+	size_t n = strlen(rule->from);
+	char *s;
+
+	if (strncmp(word, rule->from, n) != 0 ||
+	    (rule->from[n - 1] != '=' && word[n] != '\0'))
+		return NULL;
+	if (asprintf(&s, "%s%s", rule->to, word + n) == -1)
+		err(EXIT_FAILURE, "asprintf");
+	return s;
+}
+
+const char **
+cli_rewrite_args(int argc, const char **argv, const struct cli_rewrite *rules,
+    size_t nrules)
+{
+	const char **v = calloc(argc + 1, sizeof(*v));
+	bool in_cmd = false;
+
+	if (v == NULL)
+		err(EXIT_FAILURE, "calloc");
+	for (int i = 0; i < argc; i++) {
+		v[i] = argv[i];
+		if (i == 0)
+			continue;
+		if (!in_cmd && strcmp(argv[i], "--") == 0) {
+			memcpy(v + i, argv + i, (argc - i) * sizeof(*v));
+			break;
+		}
+		if (strcmp(argv[i], "[") == 0 || strcmp(argv[i], "]") == 0) {
+			in_cmd = argv[i][0] == '[';
+			continue;
+		}
+		for (size_t r = 0; r < nrules && !in_cmd && v[i] == argv[i];
+		    r++) {
+			char *s = rewrite_word(argv[i], &rules[r]);
+
+			if (s != NULL)
+				v[i] = s;
+		}
+	}
+	return v;
+}
+
+void
+cli_rewrite_free(int argc, const char **argv, const char **v)
+{
+	for (int i = 0; i < argc; i++)
+		if (v[i] != argv[i])
+			free((char *)v[i]);
+	free(v);
+}
+
 poptContext
 cli_context(int argc, const char **argv, const struct poptOption *options,
     const char *other_help)

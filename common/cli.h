@@ -49,6 +49,25 @@ extern struct poptOption cli_color_options[];
  */
 void cli_init(void);
 
+/*
+ * popt's optional arguments take the next word ("--map URI" would make
+ * the URI the context), unlike getopt's, which the tools we replace use.
+ * So before popt sees them, words are rewritten: a word starting with
+ * from (from ends with '=') or equal to it (otherwise) becomes to
+ * followed by the rest of the word.  The tool's own words only: not
+ * after "--", nor inside "[ CMD ]".
+ */
+struct cli_rewrite {
+	const char *from, *to;
+};
+
+/* A copy of argv (NULL-terminated) with the rules applied. */
+const char **cli_rewrite_args(int argc, const char **argv,
+    const struct cli_rewrite *rules, size_t nrules);
+
+/* Frees what cli_rewrite_args() returned. */
+void cli_rewrite_free(int argc, const char **argv, const char **v);
+
 /* A popt context over the tool's table, with its positional-args help. */
 poptContext cli_context(int argc, const char **argv,
     const struct poptOption *options, const char *other_help);

@@ -178,10 +178,7 @@ main(int argc, const char **argv)
 	free(opts.check_text);
 	free(opts.check_file);
 	poptFreeContext(pc);
-	for (int i = 0; i < argc; i++)
-		if (argv_renamed[i] != argv[i])
-			free((char *)argv_renamed[i]);
-	free(argv_renamed);
+	cli_rewrite_free(argc, argv, argv_renamed);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
@@ -198,47 +195,13 @@ is_power_of_2(uint64_t n)
 }
 
 /*
- * popt's optional arguments take the next word ("-p SRC DST" would make
- * SRC the descriptor), unlike getopt's, which nbdcopy uses.  So -p,
- * --progress and --blkhash take nothing, and the spellings with a value,
- * "--progress=FD" and "--blkhash=ALG", are renamed to hidden options
- * before popt sees them.  Words after "--" are not options.
+ * -p, --progress and --blkhash take nothing (see cli_rewrite_args); the
+ * spellings with a value go to hidden options.
  */
-static const struct {
-	const char *from, *to;
-} renames[] = {
+static const struct cli_rewrite rewrites[] = {
 	{ "--progress=", "--progress-fd=" },
 	{ "--blkhash=", "--blkhash-spec=" },
 };
-
-static const char **
-rename_optional_args(int argc, const char **argv)
-{
-	const char **v = calloc(argc + 1, sizeof(*v));
-	bool more = true;
-
-	if (v == NULL)
-		err(EXIT_FAILURE, "calloc");
-	for (int i = 0; i < argc; i++) {
-		v[i] = argv[i];
-		if (i == 0 || !more)
-			continue;
-		if (strcmp(argv[i], "--") == 0)
-			more = false;
-		for (size_t r = 0; r < ARRAY_SIZE(renames); r++) {
-			size_t n = strlen(renames[r].from);
-			char *s;
-
-			if (strncmp(argv[i], renames[r].from, n) != 0)
-				continue;
-			if (asprintf(&s, "%s%s", renames[r].to,
-			    argv[i] + n) == -1)
-				err(EXIT_FAILURE, "asprintf");
-			v[i] = s;
-		}
-	}
-	return v;
-}
 
 static int
 parse_fd(const char *arg)
@@ -281,7 +244,8 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 	const char **args;
 	int rc, nargs = 0, i = 0;
 
-	argv_renamed = rename_optional_args(argc, argv);
+	argv_renamed = cli_rewrite_args(argc, argv, rewrites,
+	    ARRAY_SIZE(rewrites));
 	pc = cli_context(argc, argv_renamed, options,
 	    "[OPTION...] SOURCE DESTINATION");
 	while ((rc = cli_next(pc)) > 0) {

@@ -89,35 +89,19 @@ main(int argc, const char **argv)
 	ep_close(ep);
 	ep_arg_free(&source);
 	poptFreeContext(pc);
-	free(args_copy);
+	cli_rewrite_free(argc, argv, args_copy);
 	free(context);
 	return EXIT_SUCCESS;
 }
 
 /*
- * popt would take the word after a bare --map or --picture as their
- * value (the URI, say); nbdinfo's getopt takes a value only after "=".
- * So a bare one becomes "--map=", which means the default.  Words after
- * "--" or inside "[ CMD ]" belong to someone else.
+ * nbdinfo's getopt takes a value of --map or --picture only after "=":
+ * a bare one becomes "--map=", which means the default.
  */
-static const char **
-bare_optional_args(int argc, const char **argv)
-{
-	const char **v = calloc(argc + 1, sizeof(*v));
-
-	if (v == NULL)
-		err(EXIT_FAILURE, "calloc");
-	for (int i = 0, own = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0 || strcmp(argv[i], "[") == 0)
-			own = 0;
-		v[i] = argv[i];
-		if (own && strcmp(argv[i], "--map") == 0)
-			v[i] = "--map=";
-		else if (own && strcmp(argv[i], "--picture") == 0)
-			v[i] = "--picture=";
-	}
-	return v;
-}
+static const struct cli_rewrite rewrites[] = {
+	{ "--map", "--map=" },
+	{ "--picture", "--picture=" },
+};
 
 static void
 parse_args(int argc, const char **argv)
@@ -126,7 +110,8 @@ parse_args(int argc, const char **argv)
 	char *arg;
 	int rc, nargs = 0, i = 0;
 
-	args_copy = bare_optional_args(argc, argv);
+	args_copy = cli_rewrite_args(argc, argv, rewrites,
+	    ARRAY_SIZE(rewrites));
 	pc = cli_context(argc, args_copy, options,
 	    "[OPTION...] NBD-URI | [ CMD ARGS ... ] | FILE | DEVICE");
 	while ((rc = cli_next(pc)) >= 0) {
