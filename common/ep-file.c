@@ -173,15 +173,16 @@ all_data:
 	return true;
 }
 
-static struct endpoint *
-file_reopen(struct endpoint *ep)
+/* struct ep_block starts the same way, so these serve both. */
+struct endpoint *
+ep_fd_reopen(struct endpoint *ep, size_t size)
 {
 	struct ep_file *f = (struct ep_file *)ep, *n;
 
-	n = malloc(sizeof(*n));
+	n = malloc(size);
 	if (n == NULL)
 		return NULL;
-	*n = *f;
+	memcpy(n, f, size);
 	n->fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
 	if (n->fd == -1) {
 		free(n);
@@ -190,14 +191,20 @@ file_reopen(struct endpoint *ep)
 	return &n->ep;
 }
 
-static void
-file_close(struct endpoint *ep)
+void
+ep_fd_close(struct endpoint *ep)
 {
 	struct ep_file *f = (struct ep_file *)ep;
 
 	if (close(f->fd) == -1)
 		warn("%s: %s: close", ep->side, ep->name);
 	free(f);
+}
+
+static struct endpoint *
+file_reopen(struct endpoint *ep)
+{
+	return ep_fd_reopen(ep, sizeof(struct ep_file));
 }
 
 static const struct endpoint_ops file_ops = {
@@ -208,7 +215,7 @@ static const struct endpoint_ops file_ops = {
 	.flush = file_flush,
 	.local_extent = file_local_extent,
 	.reopen = file_reopen,
-	.close = file_close,
+	.close = ep_fd_close,
 };
 
 struct endpoint *
