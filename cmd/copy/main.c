@@ -141,9 +141,11 @@ main(int argc, const char **argv)
 	if (opts.verify)
 		verify_possible(src, NULL);	/* before dst is truncated */
 	/* Opening the destination truncates a regular file: not the source. */
-	if (ep_same_file(src, &opts.dst))
+	if (ep_same_file(src, &opts.dst)) {
+		ep_close(src);
 		errx(EXIT_FAILURE, "%s: source and destination are the same "
 		    "file", opts.dst.display);
+	}
 	/* A regular file becomes the source's size; a stream's is unknown. */
 	dst_open.resize_to = src->size >= 0 ? src->size : 0;
 	dst = ep_open(&opts.dst, &dst_open);
