@@ -15,8 +15,6 @@
  * outside it; under it there is only bookkeeping and the outer hash, which
  * sees one digest (32 bytes for sha256) per block.
  */
-#include <ctype.h>
-#include <err.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -30,33 +28,17 @@
 #include <gnutls/crypto.h>
 
 #include "compiler.h"
-#include "size.h"
 #include "blkhash.h"
+#include "blkhash-internal.h"
 
 #define JOB_BYTES	(1024 * 1024)	/* amortises a wakeup */
 #define COPY_LIMIT	(64 * 1024 * 1024) /* blkhash_update copies queued */
 #define ZERO_BATCH	128		/* zero digests per outer update */
 #define INLINE_MAX	(16 * 1024)	/* hashed by the caller */
 #define MAX_THREADS	8
-#define REASON_MAX	160
-
-static const struct {
-	const char *name;
-	gnutls_digest_algorithm_t alg;
-} algs[] = {
-	{ "md5", GNUTLS_DIG_MD5 },
-	{ "sha1", GNUTLS_DIG_SHA1 },
-	{ "sha224", GNUTLS_DIG_SHA224 },
-	{ "sha256", GNUTLS_DIG_SHA256 },
-	{ "sha384", GNUTLS_DIG_SHA384 },
-	{ "sha512", GNUTLS_DIG_SHA512 },
-};
 
 /* Enough zeroes to hash a zero block of any size in a few updates. */
 static const unsigned char zeroes[64 * 1024];
-
-/* Messages for *why; per thread so parsing is thread-safe. */
-static __thread char reason[REASON_MAX];
 
 /* One blkhash_update_async call: done runs when the last job drops it. */
 struct piece {
@@ -124,71 +106,11 @@ struct blkhash {
 	size_t nbuckets, npartials;
 
 	bool failed, finished;
-	char error[REASON_MAX];
+	char error[BLKHASH_REASON_MAX];
 
 	unsigned nthreads;
 	pthread_t threads[MAX_THREADS];
 };
-
-static int
-set_reason(const char **why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	if (why != NULL)
-		*why = reason;
-	errno = EINVAL;
-	return -1;
-}
-
-int
-blkhash_parse(const char *spec, struct blkhash_params *p, const char **why)
-{
-	const char *slash;
-	size_t namelen;
-	uint64_t size = BLKHASH_DEFAULT_BLOCK;
-
-	if (spec == NULL || *spec == '\0')
-		spec = BLKHASH_DEFAULT_ALG;
-	slash = strchr(spec, '/');
-	namelen = slash != NULL ? (size_t)(slash - spec) : strlen(spec);
-	for (size_t i = 0; i < ARRAY_SIZE(algs); i++) {
-		if (strlen(algs[i].name) != namelen ||
-		    strncmp(algs[i].name, spec, namelen) != 0)
-			continue;
-		if (slash != NULL) {
-			if (size_parse(slash + 1, &size) == -1)
-				return set_reason(why,
-				    "bad block size '%s'", slash + 1);
-			if (size == 0 || (size & (size - 1)) != 0)
-				return set_reason(why, "block size must be a "
-				    "power of two: '%s'", slash + 1);
-			if (size > BLKHASH_MAX_BLOCK)
-				return set_reason(why, "block size too large: "
-				    "'%s' (at most 1G)", slash + 1);
-		}
-		p->name = algs[i].name;
-		p->alg = algs[i].alg;
-		p->digest_len = gnutls_hash_get_len(algs[i].alg);
-		p->block_size = size;
-		return 0;
-	}
-	return set_reason(why, "unknown algorithm '%.*s' (valid: %s)",
-	    (int)MIN(namelen, (size_t)40), spec, BLKHASH_NAMES);
-}
-
-void
-blkhash_parse_or_die(const char *opt, const char *spec,
-    struct blkhash_params *p)
-{
-	const char *why;
-
-	if (blkhash_parse(spec, p, &why) == -1)
-		errx(EXIT_FAILURE, "%s: %s", opt, why);
-}
 
 /* Records the first failure; the lock is held or no worker runs. */
 PRINTF(2, 3) static int
@@ -990,96 +912,4 @@ blkhash_free(struct blkhash *h)
 	free(h->buckets);
 	gnutls_hash_deinit(h->outer, NULL);
 	free(h);
-}
-
-int
-blkhash_write(const char *hex, const char *file)
-{
-	FILE *fp;
-
-	if (file == NULL || strcmp(file, "-") == 0)
-		return printf("%s\n", hex) < 0 ? -1 : 0;
-	fp = fopen(file, "w");
-	if (fp == NULL)
-		return -1;
-	if (fprintf(fp, "%s\n", hex) < 0) {
-		int e = errno;
-
-		fclose(fp);
-		errno = e;
-		return -1;
-	}
-	return fclose(fp) == 0 ? 0 : -1;
-}
-
-void
-blkhash_write_or_die(const char *hex, const char *file)
-{
-	if (blkhash_write(hex, file) == -1)
-		err(EXIT_FAILURE, "%s", file != NULL ? file : "stdout");
-}
-
-int
-blkhash_check_parse(const char *text, const struct blkhash_params *p,
-    char out[BLKHASH_HEX_MAX], const char **why)
-{
-	size_t len = 0;
-
-	while (isspace((unsigned char)*text))
-		text++;
-	if (*text == '\\')
-		text++;
-	while (text[len] != '\0' && !isspace((unsigned char)text[len]))
-		len++;
-	if (len == 0)
-		return set_reason(why, "no digest found");
-	for (size_t i = 0; i < len; i++)
-		if (!isxdigit((unsigned char)text[i]))
-			len = 0;	/* not hex: fails the length test */
-	if (len != 2 * p->digest_len)
-		return set_reason(why, "'%.*s' is not a %s digest "
-		    "(%zu hex digits)", (int)MIN(strcspn(text, " \t\r\n\v\f"),
-		    (size_t)80), text, p->name, 2 * p->digest_len);
-	for (size_t i = 0; i < len; i++)
-		out[i] = tolower((unsigned char)text[i]);
-	out[len] = '\0';
-	return 0;
-}
-
-void
-blkhash_check_parse_or_die(const char *opt, const char *text,
-    const struct blkhash_params *p, char out[BLKHASH_HEX_MAX])
-{
-	const char *why;
-
-	if (blkhash_check_parse(text, p, out, &why) == -1)
-		errx(EXIT_FAILURE, "%s: %s", opt, why);
-}
-
-void
-blkhash_check_file_or_die(const char *opt, const char *file,
-    const struct blkhash_params *p, char out[BLKHASH_HEX_MAX])
-{
-	/* Enough for the first token however the line goes on. */
-	char buf[4096];
-	const char *why;
-	size_t n;
-	FILE *fp;
-
-	fp = fopen(file, "r");
-	if (fp == NULL)
-		err(EXIT_FAILURE, "%s: %s", opt, file);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	if (ferror(fp))
-		err(EXIT_FAILURE, "%s: %s", opt, file);
-	fclose(fp);
-	buf[n] = '\0';
-	if (blkhash_check_parse(buf, p, out, &why) == -1)
-		errx(EXIT_FAILURE, "%s: %s: %s", opt, file, why);
-}
-
-bool
-blkhash_check_equal(const char *expected, const char *actual)
-{
-	return strcmp(expected, actual) == 0;
 }

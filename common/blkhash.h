@@ -20,6 +20,9 @@
  * Errors: functions return -1 (errno set) and blkhash_error() says what
  * went wrong in one line; the _or_die variants exit 1 with
  * "PROG: OPT: message", like size_parse_or_die.
+ *
+ * blkhash.c is the hashing engine, blkhash-spec.c the ALG/SIZE parser,
+ * blkhash-check.c the digest as text (written out, or read back to check).
  */
 #ifndef NBDU_BLKHASH_H
 #define NBDU_BLKHASH_H

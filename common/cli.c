@@ -2,8 +2,8 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +13,10 @@
 #include <popt.h>
 
 #include "cli.h"
-#include "clock.h"
 #include "color.h"
 #include "conn.h"
 
 struct cli_opts cli_opts = { .verbose = 0, .color = COLOR_AUTO };
-volatile sig_atomic_t cli_interrupted;
 
 /* The tool's own table, for --long-options; set by cli_context(). */
 static const struct poptOption *top_table;
@@ -150,33 +148,6 @@ close_stdout(void)
 }
 
 /*
- * A signal ends the run through the error path, so servers started with
- * "[ CMD ]" are killed and reaped.  Should that path itself get stuck,
- * the watchdog still ends the process within a bounded time: a tool
- * that ignores Ctrl-C is worse than one that skips its cleanup.
- */
-#define WATCHDOG_SECONDS 3
-
-static void
-on_watchdog(int sig UNUSED)
-{
-	static const char tail[] = ": interrupted; cleanup took too long\n";
-	const char *name = program_invocation_short_name;
-
-	if (write(STDERR_FILENO, name, strlen(name)) > 0)
-		(void)!write(STDERR_FILENO, tail, sizeof(tail) - 1);
-	_exit(EXIT_FAILURE);
-}
-
-static void
-on_signal(int sig UNUSED)
-{
-	if (!cli_interrupted)
-		alarm(WATCHDOG_SECONDS);
-	cli_interrupted = 1;
-}
-
-/*
  * A closed standard descriptor would be reused by the next open or
  * socket, and printing would then send bytes into an NBD connection.
  * Fill the hole with something that fails loudly instead: writes to
@@ -205,19 +176,68 @@ reserve_std_fds(void)
 void
 cli_init(void)
 {
-	struct sigaction sa;
-
 	reserve_std_fds();
-	if (atexit(close_stdout) != 0 || atexit(conn_close_all) != 0)
+	interrupt_init();
+	/* conn.c registers its own handler later, so it runs before this. */
+	if (atexit(close_stdout) != 0)
 		errx(EXIT_FAILURE, "atexit failed");
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_watchdog;
-	sigaction(SIGALRM, &sa, NULL);
+}
+
+/* rule applied to word, or NULL if it does not apply. */
+static char *
+rewrite_word(const char *word, const struct cli_rewrite *rule)
+{
+	size_t n = strlen(rule->from);
+	char *s;
+
+	if (strncmp(word, rule->from, n) != 0 ||
+	    (rule->from[n - 1] != '=' && word[n] != '\0'))
+		return NULL;
+	if (asprintf(&s, "%s%s", rule->to, word + n) == -1)
+		err(EXIT_FAILURE, "asprintf");
+	return s;
+}
+
+const char **
+cli_rewrite_args(int argc, const char **argv, const struct cli_rewrite *rules,
+    size_t nrules)
+{
+	const char **v = calloc(argc + 1, sizeof(*v));
+	bool in_cmd = false;
+
+	if (v == NULL)
+		err(EXIT_FAILURE, "calloc");
+	for (int i = 0; i < argc; i++) {
+		v[i] = argv[i];
+		if (i == 0)
+			continue;
+		if (!in_cmd && strcmp(argv[i], "--") == 0) {
+			memcpy(v + i, argv + i, (argc - i) * sizeof(*v));
+			break;
+		}
+		if (strcmp(argv[i], "[") == 0 || strcmp(argv[i], "]") == 0) {
+			in_cmd = argv[i][0] == '[';
+			continue;
+		}
+		for (size_t r = 0; r < nrules && !in_cmd && v[i] == argv[i];
+		    r++) {
+			char *s = rewrite_word(argv[i], &rules[r]);
+
+			if (s != NULL)
+				v[i] = s;
+		}
+	}
+	return v;
+}
+
+void
+cli_rewrite_free(int argc, const char **argv, const char **v)
+{
+	for (int i = 0; i < argc; i++)
+		if (v[i] != argv[i])
+			free((char *)v[i]);
+	free(v);
 }
 
 poptContext
@@ -242,6 +262,8 @@ cli_next(poptContext pc)
 	if (rc < -1)
 		cli_usage_error("%s: %s",
 		    poptBadOption(pc, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+	if (rc == -1)
+		conn_set_debug(cli_opts.verbose);
 	return rc;
 }
 
@@ -256,22 +278,4 @@ cli_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (try '%s --help')\n", program_invocation_short_name);
 	exit(EXIT_FAILURE);
-}
-
-void
-cli_check_interrupted(void)
-{
-	if (cli_interrupted)
-		errx(EXIT_FAILURE, "interrupted");
-}
-
-bool
-cli_grace_expired(void)
-{
-	static _Atomic int64_t end;
-	int64_t now = clock_now_ns(), want = 0;
-
-	/* The first thread to ask after the signal starts the clock. */
-	atomic_compare_exchange_strong(&end, &want, now + CLI_GRACE_NS);
-	return now >= atomic_load(&end);
 }

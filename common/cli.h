@@ -2,17 +2,18 @@
 /*
  * What every tool shares at the command line: the common popt options,
  * the parse loop with its one-line usage errors, --version, the hidden
- * --long-options/--short-options the bash completion asks, exit codes,
- * signal flags and the check that stdout was written and closed.
+ * --long-options/--short-options the bash completion asks, exit codes
+ * and the check that stdout was written and closed.  Signals are
+ * interrupt.h's, included here for the tools.
  */
 #ifndef NBDU_CLI_H
 #define NBDU_CLI_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <popt.h>
 
 #include "compiler.h"
+#include "interrupt.h"
 
 #define EXIT_FALSE	2	/* "no" from nbd-info --can/--is */
 
@@ -41,15 +42,31 @@ extern struct poptOption cli_color_options[];
 	POPT_AUTOHELP							\
 	POPT_TABLEEND
 
-/* Set (never cleared) by SIGINT/SIGTERM; long loops poll it. */
-extern volatile sig_atomic_t cli_interrupted;
-
 /*
- * Registers the exit handlers (close NBD handles and reap their
- * subprocesses, then check stdout), ignores SIGPIPE so a closed pipe is
- * an EPIPE we can clean up after, and installs SIGINT/SIGTERM handlers.
+ * Installs the signal handlers (interrupt_init), registers the check of
+ * stdout at exit, and ignores SIGPIPE so a closed pipe is an EPIPE we
+ * can clean up after.
  */
 void cli_init(void);
+
+/*
+ * popt's optional arguments take the next word ("--map URI" would make
+ * the URI the context), unlike getopt's, which the tools we replace use.
+ * So before popt sees them, words are rewritten: a word starting with
+ * from (from ends with '=') or equal to it (otherwise) becomes to
+ * followed by the rest of the word.  The tool's own words only: not
+ * after "--", nor inside "[ CMD ]".
+ */
+struct cli_rewrite {
+	const char *from, *to;
+};
+
+/* A copy of argv (NULL-terminated) with the rules applied. */
+const char **cli_rewrite_args(int argc, const char **argv,
+    const struct cli_rewrite *rules, size_t nrules);
+
+/* Frees what cli_rewrite_args() returned. */
+void cli_rewrite_free(int argc, const char **argv, const char **v);
 
 /* A popt context over the tool's table, with its positional-args help. */
 poptContext cli_context(int argc, const char **argv,
@@ -57,28 +74,13 @@ poptContext cli_context(int argc, const char **argv,
 
 /*
  * poptGetNextOpt() that exits 1 with "PROG: OPTION: reason" on a bad
- * option; returns the option's val, or -1 when options are done.
+ * option; returns the option's val, or -1 when options are done (and
+ * then hands -v to the connection module).
  */
 int cli_next(poptContext pc);
 
 /* Exits 1 after "PROG: message" and a "Try 'PROG --help'" line. */
 NORETURN PRINTF(1, 2) void cli_usage_error(const char *fmt, ...);
-
-/* Exits 1 after "PROG: interrupted" if a signal arrived. */
-void cli_check_interrupted(void);
-
-/*
- * After a signal, commands already sent may still come back for a
- * moment, so the server is not cut off in the middle of its replies
- * (nbdkit 1.32 aborts when that happens): true once that moment is over.
- */
-bool cli_grace_expired(void);
-
-/* That moment, also how long a copy drains after a failure. */
-#define CLI_GRACE_NS	(1000 * 1000 * 1000LL)
-
-/* How long to block in poll(2) while waiting for commands in flight. */
-#define CLI_POLL_MS	(cli_interrupted ? 50 : 1000)
 
 /*
  * Called when a write to stdout failed: EPIPE ends the program the way

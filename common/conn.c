@@ -5,26 +5,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libnbd.h>
 
-#include "cli.h"
 #include "conn.h"
+#include "interrupt.h"
+#include "uri.h"
 
 /* Why the last conn_try_open() in this thread failed. */
 static __thread char last_error[1024];
+
+/* -v: libnbd's debug messages on stderr. */
+static bool debug;
 
 /* Open conns, for conn_close_all() at exit. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn **registry;
 static size_t nregistry;
+static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
+
+/* Every err() path closes what is open, "[ CMD ]" servers included. */
+static void
+close_all_at_exit(void)
+{
+	if (atexit(conn_close_all) != 0)
+		errx(EXIT_FAILURE, "atexit failed");
+}
 
 static void
 register_conn(struct conn *c)
 {
 	struct conn **r;
 
+	pthread_once(&registry_once, close_all_at_exit);
 	pthread_mutex_lock(&registry_lock);
 	r = realloc(registry, (nregistry + 1) * sizeof(*r));
 	if (r == NULL) {
@@ -173,7 +188,8 @@ static int
 setup_handle(struct nbd_handle *h, const struct conn_want *want,
     bool late_name)
 {
-	if (cli_opts.verbose && nbd_set_debug(h, true) == -1)
+	/* Explicitly off too: LIBNBD_DEBUG=1 alone must not turn it on. */
+	if (nbd_set_debug(h, debug) == -1)
 		return -1;
 	if (nbd_set_request_structured_replies(h, true) == -1 ||
 	    nbd_set_uri_allow_local_file(h, true) == -1 ||
@@ -200,25 +216,6 @@ override_uri_export(struct nbd_handle *h, const struct conn_want *want)
 		return -1;
 	}
 	return want->opt_mode ? 0 : opt_go(h);
-}
-
-/* The value of query parameter name in uri, or NULL; *len its length. */
-static const char *
-uri_param(const char *uri, const char *name, size_t *len)
-{
-	const char *q = strchr(uri, '?');
-	size_t n = strlen(name);
-
-	while (q != NULL && (*q == '?' || *q == '&' || *q == ';')) {
-		q++;
-		*len = strcspn(q, "&;#");
-		if (strncmp(q, name, n) == 0 && q[n] == '=') {
-			*len -= n + 1;
-			return q + n + 1;
-		}
-		q += *len;
-	}
-	return NULL;
 }
 
 static bool
@@ -279,10 +276,61 @@ check_peer_verifiable(const char *uri)
 	return -1;
 }
 
+/*
+ * The "[ CMD ]" server libnbd just started from this thread: the last
+ * child the kernel lists for it (libnbd 1.14 has no nbd_get_pid), or 0.
+ */
+static pid_t
+newest_child(void)
+{
+	FILE *f = fopen("/proc/thread-self/children", "r");
+	long pid = 0, p;
+
+	if (f == NULL)
+		return 0;
+	while (fscanf(f, "%ld", &p) == 1)
+		pid = p;
+	fclose(f);
+	return pid;
+}
+
+/*
+ * A "[ CMD ]" server that exits before serving (a bad option, a missing
+ * file) shows to libnbd only as a reset connection; its status says
+ * more, and its own stderr has said why.  The socket drops as it dies,
+ * so its exit may follow a moment later: wait for it, bounded, and
+ * leave it for nbd_close() to reap (WNOWAIT).
+ */
+static void
+keep_server_exit(pid_t pid)
+{
+	int e = nbd_get_errno();
+	siginfo_t si = { .si_pid = 0 };
+
+	if (pid <= 0 || (e != ECONNRESET && e != EPIPE && e != 0))
+		return;
+	for (int i = 0; i < 100 && !cli_interrupted; i++) {
+		if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+		    si.si_pid == pid)
+			break;
+		usleep(20 * 1000);
+	}
+	if (si.si_pid != pid)
+		return;
+	if (si.si_code == CLD_EXITED)
+		snprintf(last_error, sizeof(last_error),
+		    "server exited with status %d", si.si_status);
+	else
+		snprintf(last_error, sizeof(last_error),
+		    "server killed by signal %d (%s)", si.si_status,
+		    strsignal(si.si_status));
+}
+
 static int
 connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 {
 	char *uri;
+	pid_t server = 0;
 	int r;
 
 	if (arg->kind == EP_ARG_URI) {
@@ -293,15 +341,16 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 		 * user name and print it in errors, debug output and
 		 * nbd_get_uri(), so it never sees one.
 		 */
-		uri = ep_arg_drop_password(arg->str);
+		uri = uri_drop_password(arg->str);
 		if (uri == NULL)
 			err(EXIT_FAILURE, "strdup");
 		r = nbd_aio_connect_uri(h, uri);
 		free(uri);
-	} else if (arg->kind == EP_ARG_CMD)
+	} else if (arg->kind == EP_ARG_CMD) {
 		r = nbd_aio_connect_systemd_socket_activation(h,
 		    (char **)arg->cmd);
-	else {
+		server = newest_child();
+	} else {
 		snprintf(last_error, sizeof(last_error), "not an NBD endpoint");
 		return -1;
 	}
@@ -309,7 +358,12 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 		keep_error("connect failed");
 		return -1;
 	}
-	return wait_connecting(h);
+	if (wait_connecting(h) == -1) {
+		if (server > 0)
+			keep_server_exit(server);
+		return -1;
+	}
+	return 0;
 }
 
 /* What the handshake settled before any export was chosen. */
@@ -503,12 +557,60 @@ conn_list_contexts(struct conn *c, int (*fn)(void *opaque, const char *name),
 	    "nbd_opt_list_meta_context", "list meta context", &e);
 }
 
+static int
+append_context(void *opaque, const char *name)
+{
+	FILE *f = opaque;
+
+	fprintf(f, "%s%s", ftell(f) > 0 ? ", " : "", name);
+	return 0;
+}
+
+char *
+conn_offered_contexts(const struct ep_arg *arg)
+{
+	struct conn_want want = { .opt_mode = true, .no_contexts = true };
+	struct conn *c = conn_try_open(arg, &want);
+	char *list = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (c == NULL)
+		return NULL;
+	f = open_memstream(&list, &len);
+	if (f == NULL)
+		err(EXIT_FAILURE, "open_memstream");
+	r = conn_list_contexts(c, append_context, f);
+	if (fclose(f) != 0)
+		err(EXIT_FAILURE, "open_memstream");
+	conn_abort(c);
+	conn_close(c);
+	if (r == -1 || len == 0) {
+		free(list);
+		return NULL;
+	}
+	return list;
+}
+
 void
 conn_abort(struct conn *c)
 {
 	/* Best effort: the server may have gone already, which is fine. */
 	if (nbd_aio_is_negotiating(c->h) == 1 && nbd_aio_opt_abort(c->h) == 0)
 		(void)wait_connecting(c->h);
+}
+
+void
+conn_set_debug(bool on)
+{
+	debug = on;
+	/*
+	 * nbd_create() reads LIBNBD_DEBUG and logs its own call before
+	 * nbd_set_debug() can say no: only -v decides (as nbdcopy's -v).
+	 */
+	if (!on && unsetenv("LIBNBD_DEBUG") == -1)
+		err(EXIT_FAILURE, "unsetenv");
 }
 
 const char *

@@ -6,9 +6,9 @@
  * parameters allowed) or by "[ CMD ]" with socket activation, and records
  * what was negotiated so tools never ask libnbd twice.
  *
- * Every open handle is registered; cli_init() makes conn_close_all() run
- * at exit, so every err() path closes connections and kills and reaps
- * "[ CMD ]" servers.
+ * Every open handle is registered, and conn_close_all() runs at exit, so
+ * every err() path closes connections and kills and reaps "[ CMD ]"
+ * servers.
  */
 #ifndef NBDU_CONN_H
 #define NBDU_CONN_H
@@ -64,6 +64,9 @@ struct conn *conn_open(const struct ep_arg *arg, const struct conn_want *want);
 struct conn *conn_try_open(const struct ep_arg *arg,
     const struct conn_want *want);
 
+/* libnbd's debug messages (-v) for the handles opened from now on. */
+void conn_set_debug(bool on);
+
 /* Why the calling thread's last conn_try_open() failed. */
 const char *conn_last_error(void);
 
@@ -99,6 +102,14 @@ int conn_list_exports(struct conn *c,
  */
 int conn_list_contexts(struct conn *c,
     int (*fn)(void *opaque, const char *name), void *opaque);
+
+/*
+ * The meta contexts the server behind arg offers, as "a, b, c", for an
+ * error message; NULL if it cannot say.  Asks over a connection of its
+ * own, so a server that takes one client at a time must have no other.
+ * The caller frees the string.
+ */
+char *conn_offered_contexts(const struct ep_arg *arg);
 
 /*
  * In opt mode: ends negotiation without choosing an export

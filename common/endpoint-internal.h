@@ -28,6 +28,12 @@ int ep_local_fd(const struct endpoint *ep);
 /* pread/pwrite loops over fd: 0 or errno (EIO for an early EOF). */
 int ep_fd_pread(int fd, void *buf, size_t len, uint64_t off);
 int ep_fd_pwrite(int fd, const void *buf, size_t len, uint64_t off);
+/*
+ * reopen and close of the kinds that are a struct endpoint then an fd
+ * (file, block): a size-byte copy of ep with its own dup of the fd.
+ */
+struct endpoint *ep_fd_reopen(struct endpoint *ep, size_t size);
+void ep_fd_close(struct endpoint *ep);
 /* Writes len zero bytes at off (or sequentially when off is -1). */
 int ep_fd_write_zeroes(int fd, uint64_t len, int64_t off);
 

@@ -4,61 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "compiler.h"
 #include "ep-arg.h"
-
-static const char *const schemes[] = {
-	"nbd://", "nbds://", "nbd+unix://", "nbds+unix://",
-	"nbd+vsock://", "nbds+vsock://",
-};
-
-bool
-ep_arg_is_uri(const char *s)
-{
-	for (size_t k = 0; k < sizeof(schemes) / sizeof(schemes[0]); k++)
-		if (strncmp(s, schemes[k], strlen(schemes[k])) == 0)
-			return true;
-	return false;
-}
-
-/*
- * uri with the password of its userinfo replaced by ":" with, or dropped
- * with its ':' when with is NULL.  The last '@' before the path ends the
- * userinfo: a password may hold '@' too.
- */
-static char *
-rewrite_password(const char *uri, const char *with)
-{
-	const char *auth, *end, *at, *colon;
-	char *out;
-
-	auth = strstr(uri, "://");
-	if (auth == NULL)
-		return strdup(uri);
-	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	at = memrchr(auth, '@', end - auth);
-	colon = at != NULL ? memchr(auth, ':', at - auth) : NULL;
-	if (colon == NULL)
-		return strdup(uri);
-	if (asprintf(&out, "%.*s%s%s%s", (int)(colon - uri), uri,
-	    with != NULL ? ":" : "", with != NULL ? with : "", at) == -1)
-		return NULL;
-	return out;
-}
-
-char *
-ep_arg_redact(const char *uri)
-{
-	return rewrite_password(uri, "***");
-}
-
-char *
-ep_arg_drop_password(const char *uri)
-{
-	return rewrite_password(uri, NULL);
-}
+#include "uri.h"
 
 PRINTF(3, 4) static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -103,7 +53,7 @@ parse_cmd(const char **args, int nargs, int *i, struct ep_arg *out,
 static int
 unknown_scheme(char *err, size_t errlen, const char *w)
 {
-	char *shown = ep_arg_redact(w);
+	char *shown = uri_redact(w);
 
 	fail(err, errlen, "'%s': unknown URI scheme", shown ? shown : "?");
 	free(shown);
@@ -131,7 +81,7 @@ ep_arg_parse(const char **args, int nargs, int *i, struct ep_arg *out,
 	if (w[0] == '\0')
 		return fail(err, errlen, "%s", "empty endpoint argument");
 	out->str = w;
-	if (ep_arg_is_uri(w))
+	if (uri_is_nbd(w))
 		out->kind = EP_ARG_URI;
 	else if (strcmp(w, "-") == 0)
 		out->kind = EP_ARG_STDIO;
@@ -142,7 +92,7 @@ ep_arg_parse(const char **args, int nargs, int *i, struct ep_arg *out,
 		return unknown_scheme(err, errlen, w);
 	else
 		out->kind = EP_ARG_PATH;
-	out->display = out->kind == EP_ARG_URI ? ep_arg_redact(w) : strdup(w);
+	out->display = out->kind == EP_ARG_URI ? uri_redact(w) : strdup(w);
 	(*i)++;
 	return 0;
 }
@@ -160,6 +110,29 @@ kind_name(enum ep_arg_kind k)
 	return "?";
 }
 
+/*
+ * A path that names an NBD server the way other tools spell one: a Unix
+ * socket (no tool can open it as a file) or HOST:PORT where no file may
+ * go.  The error says which URI was meant.
+ */
+static void
+suggest_uri(const struct ep_arg *a, unsigned allow, const char *role)
+{
+	struct stat st;
+	char *uri;
+
+	if (stat(a->str, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		uri = uri_unix_socket(a->str);
+		if (uri == NULL)
+			err(EXIT_FAILURE, "malloc");
+		errx(EXIT_FAILURE, "%s: %s is a Unix socket, not a file: "
+		    "did you mean '%s'?", role, a->display, uri);
+	}
+	if (!(allow & EP_ALLOW(EP_ARG_PATH)) && uri_is_host_port(a->str))
+		errx(EXIT_FAILURE, "%s: %s cannot be a local file: did you "
+		    "mean 'nbd://%s'?", role, a->display, a->str);
+}
+
 void
 ep_arg_parse_or_die(const char **args, int nargs, int *i, struct ep_arg *out,
     unsigned allow, const char *role)
@@ -168,6 +141,8 @@ ep_arg_parse_or_die(const char **args, int nargs, int *i, struct ep_arg *out,
 
 	if (ep_arg_parse(args, nargs, i, out, msg, sizeof(msg)) == -1)
 		errx(EXIT_FAILURE, "%s: %s", role, msg);
+	if (out->kind == EP_ARG_PATH)
+		suggest_uri(out, allow, role);
 	if (!(allow & EP_ALLOW(out->kind)))
 		errx(EXIT_FAILURE, "%s: %s cannot be %s", role, out->display,
 		    kind_name(out->kind));

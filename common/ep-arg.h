@@ -42,16 +42,4 @@ void ep_arg_parse_or_die(const char **args, int nargs, int *i,
 
 void ep_arg_free(struct ep_arg *a);
 
-/* True if s starts with one of the NBD URI schemes libnbd reads. */
-bool ep_arg_is_uri(const char *s);
-
-/*
- * A copy of uri with any password in the userinfo replaced by "***",
- * for error messages and display.  The caller frees it.
- */
-char *ep_arg_redact(const char *uri);
-
-/* A copy of uri without the password (nor its ':'); the caller frees it. */
-char *ep_arg_drop_password(const char *uri);
-
 #endif

@@ -8,7 +8,6 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -18,7 +17,7 @@
 
 struct ep_block {
 	struct endpoint ep;
-	int fd;			/* first, as in struct ep_file: ep_local_fd */
+	int fd;			/* first, as in struct ep_file: ep_fd_* */
 };
 
 static int
@@ -58,28 +57,7 @@ block_flush(struct endpoint *ep)
 static struct endpoint *
 block_reopen(struct endpoint *ep)
 {
-	struct ep_block *b = (struct ep_block *)ep, *n;
-
-	n = malloc(sizeof(*n));
-	if (n == NULL)
-		return NULL;
-	*n = *b;
-	n->fd = fcntl(b->fd, F_DUPFD_CLOEXEC, 0);
-	if (n->fd == -1) {
-		free(n);
-		return NULL;
-	}
-	return &n->ep;
-}
-
-static void
-block_close(struct endpoint *ep)
-{
-	struct ep_block *b = (struct ep_block *)ep;
-
-	if (close(b->fd) == -1)
-		warn("%s: %s: close", ep->side, ep->name);
-	free(b);
+	return ep_fd_reopen(ep, sizeof(struct ep_block));
 }
 
 static const struct endpoint_ops block_ops = {
@@ -89,7 +67,7 @@ static const struct endpoint_ops block_ops = {
 	.zero = block_zero,
 	.flush = block_flush,
 	.reopen = block_reopen,
-	.close = block_close,
+	.close = ep_fd_close,
 };
 
 struct endpoint *

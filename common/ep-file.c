@@ -201,15 +201,16 @@ file_has_context(const struct endpoint *ep, const char *context)
 	return ep->has_extents && strcmp(context, "base:allocation") == 0;
 }
 
-static struct endpoint *
-file_reopen(struct endpoint *ep)
+/* struct ep_block starts the same way, so these serve both. */
+struct endpoint *
+ep_fd_reopen(struct endpoint *ep, size_t size)
 {
 	struct ep_file *f = (struct ep_file *)ep, *n;
 
-	n = malloc(sizeof(*n));
+	n = malloc(size);
 	if (n == NULL)
 		return NULL;
-	*n = *f;
+	memcpy(n, f, size);
 	n->fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
 	if (n->fd == -1) {
 		free(n);
@@ -218,14 +219,20 @@ file_reopen(struct endpoint *ep)
 	return &n->ep;
 }
 
-static void
-file_close(struct endpoint *ep)
+void
+ep_fd_close(struct endpoint *ep)
 {
 	struct ep_file *f = (struct ep_file *)ep;
 
 	if (close(f->fd) == -1)
 		warn("%s: %s: close", ep->side, ep->name);
 	free(f);
+}
+
+static struct endpoint *
+file_reopen(struct endpoint *ep)
+{
+	return ep_fd_reopen(ep, sizeof(struct ep_file));
 }
 
 static const struct endpoint_ops file_ops = {
@@ -237,7 +244,7 @@ static const struct endpoint_ops file_ops = {
 	.aio_block_status = file_block_status,
 	.has_context = file_has_context,
 	.reopen = file_reopen,
-	.close = file_close,
+	.close = ep_fd_close,
 };
 
 struct endpoint *

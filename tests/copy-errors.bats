@@ -88,9 +88,10 @@ load helpers
 }
 
 # interrupt SIGNAL ARGS...: starts a slow copy, signals it once the
-# "[ CMD ]" server is up, and checks the exit and that the server is gone.
+# "[ CMD ]" server is up, and checks that nbd-copy died by that signal
+# (128 + its number, SPEC 1.3) and that the server is gone.
 interrupt() {
-	local sig=$1 pid spid st=0
+	local sig=$1 pid spid st=0 want
 	shift
 	"$NBDU_BUILD/nbd-copy" "$@" -- [ nbdkit -P "$BATS_TEST_TMPDIR/srv.pid" \
 		--filter=delay pattern 1G delay-read=1 ] null: 2>err &
@@ -100,7 +101,8 @@ interrupt() {
 	sleep 0.5
 	kill "-$sig" "$pid"
 	wait "$pid" || st=$?
-	[ "$st" -eq 1 ] || fail "exit status $st: $(cat err)"
+	want=$((128 + $(kill -l "$sig")))
+	[ "$st" -eq "$want" ] || fail "exit status $st, wanted $want: $(cat err)"
 	grep -q 'nbd-copy: interrupted' err
 	! kill -0 "$spid" 2>/dev/null || fail "server $spid still running"
 }

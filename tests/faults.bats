@@ -331,28 +331,3 @@ finished() {
 	cmp a.img b.img
 }
 
-@test "copy: the same NBD export by URI or socket spelling is refused, nothing written" {
-	start_nbdkit srv memory 1M
-	start_nbdkit other memory 1M
-	random_img a.img $MiB
-	run_tool nbd-copy a.img "$srv"
-	local sock=$srv_sock dir=${srv_sock%/*} d
-	for d in "$srv" "nbd+unix:///?socket=./${sock##*/}" \
-		"nbd+unix:///?socket=$dir/../${dir##*/}/${sock##*/}" \
-		"nbd+unix://user:hunter2@/?socket=$sock&tls=no" \
-		"nbd+unix:///?socket=${sock%.sock}%2Esock"; do
-		run_tool 1 nbd-copy "$srv" "$d"
-		[ "${#stderr_lines[@]}" -eq 1 ] || fail "$d: $stderr"
-		[[ $stderr == *": source and destination are the same NBD export" ]] ||
-			fail "$d: $stderr"
-		[[ $stderr != *hunter2* ]] || fail "password shown: $stderr"
-	done
-	run_tool nbd-copy "$srv" back.img
-	cmp a.img back.img
-	# Another server, or another export name, is another export.
-	run_tool nbd-copy "$srv" "$other"
-	run_tool nbd-copy "$other" back2.img
-	cmp a.img back2.img
-	# Two "[ CMD ]" are two servers of their own, so never the same.
-	run_tool nbd-copy [ nbdkit memory 1M ] [ nbdkit memory 1M ]
-}

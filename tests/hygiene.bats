@@ -62,8 +62,8 @@ with_cmd() {
 }
 
 # signalled TOOL SIGNAL SERVER-ARGS...: TOOL on a slow "[ CMD ]" server,
-# sent SIGNAL once the server runs, must exit 1 with "interrupted" and
-# leave no server behind.
+# sent SIGNAL once the server runs, must die by SIGNAL (status 128 + its
+# number) after saying "interrupted", and leave no server behind.
 signalled() {
 	local t=$1 sig=$2 n=$1-$2 pid st=0
 	shift 2
@@ -77,7 +77,8 @@ signalled() {
 	sleep 0.2
 	kill "-$sig" "$pid"
 	wait "$pid" || st=$?
-	[ "$st" -eq 1 ] || fail "$t: exit $st after SIG$sig: $(cat err)"
+	[ "$st" -eq $((128 + $(kill -l "$sig"))) ] ||
+		fail "$t: exit $st after SIG$sig: $(cat err)"
 	grep -q "^$t: interrupted\$" err || fail "$t: $(cat err)"
 	server_gone "$n"
 }
@@ -106,7 +107,8 @@ signalled() {
 		kill "-$sig" "$pid" || fail "SIG$sig: gone: $(cat err)"
 		st=0
 		wait "$pid" || st=$?
-		[ "$st" -eq 1 ] || fail "SIG$sig: exit $st: $(cat err)"
+		[ "$st" -eq $((128 + $(kill -l "$sig"))) ] ||
+			fail "SIG$sig: exit $st: $(cat err)"
 		[ "$(cat err)" = "nbd-copy: interrupted" ] ||
 			fail "SIG$sig: $(cat err)"
 	done

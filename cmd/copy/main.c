@@ -10,7 +10,6 @@
  * Beyond nbdcopy, --check compares the blkhash of what was copied with
  * an expected digest and --verify reads the destination back.
  */
-#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -142,9 +141,11 @@ main(int argc, const char **argv)
 	if (opts.verify)
 		verify_possible(src, NULL);	/* before dst is truncated */
 	/* Opening the destination truncates a regular file: not the source. */
-	if (ep_same_file(src, &opts.dst))
+	if (ep_same_file(src, &opts.dst)) {
+		ep_close(src);
 		errx(EXIT_FAILURE, "%s: source and destination are the same "
 		    "file", opts.dst.display);
+	}
 	/* A regular file becomes the source's size; a stream's is unknown. */
 	dst_open.resize_to = src->size >= 0 ? src->size : 0;
 	dst = ep_open(&opts.dst, &dst_open);
@@ -179,10 +180,7 @@ main(int argc, const char **argv)
 	free(opts.check_text);
 	free(opts.check_file);
 	poptFreeContext(pc);
-	for (int i = 0; i < argc; i++)
-		if (argv_renamed[i] != argv[i])
-			free((char *)argv_renamed[i]);
-	free(argv_renamed);
+	cli_rewrite_free(argc, argv, argv_renamed);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
@@ -199,47 +197,13 @@ is_power_of_2(uint64_t n)
 }
 
 /*
- * popt's optional arguments take the next word ("-p SRC DST" would make
- * SRC the descriptor), unlike getopt's, which nbdcopy uses.  So -p,
- * --progress and --blkhash take nothing, and the spellings with a value,
- * "--progress=FD" and "--blkhash=ALG", are renamed to hidden options
- * before popt sees them.  Words after "--" are not options.
+ * -p, --progress and --blkhash take nothing (see cli_rewrite_args); the
+ * spellings with a value go to hidden options.
  */
-static const struct {
-	const char *from, *to;
-} renames[] = {
+static const struct cli_rewrite rewrites[] = {
 	{ "--progress=", "--progress-fd=" },
 	{ "--blkhash=", "--blkhash-spec=" },
 };
-
-static const char **
-rename_optional_args(int argc, const char **argv)
-{
-	const char **v = calloc(argc + 1, sizeof(*v));
-	bool more = true;
-
-	if (v == NULL)
-		err(EXIT_FAILURE, "calloc");
-	for (int i = 0; i < argc; i++) {
-		v[i] = argv[i];
-		if (i == 0 || !more)
-			continue;
-		if (strcmp(argv[i], "--") == 0)
-			more = false;
-		for (size_t r = 0; r < ARRAY_SIZE(renames); r++) {
-			size_t n = strlen(renames[r].from);
-			char *s;
-
-			if (strncmp(argv[i], renames[r].from, n) != 0)
-				continue;
-			if (asprintf(&s, "%s%s", renames[r].to,
-			    argv[i] + n) == -1)
-				err(EXIT_FAILURE, "asprintf");
-			v[i] = s;
-		}
-	}
-	return v;
-}
 
 static int
 parse_fd(const char *arg)
@@ -282,7 +246,8 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 	const char **args;
 	int rc, nargs = 0, i = 0;
 
-	argv_renamed = rename_optional_args(argc, argv);
+	argv_renamed = cli_rewrite_args(argc, argv, rewrites,
+	    ARRAY_SIZE(rewrites));
 	pc = cli_context(argc, argv_renamed, options,
 	    "[OPTION...] SOURCE DESTINATION");
 	while ((rc = cli_next(pc)) > 0) {
@@ -413,116 +378,17 @@ same_stdio_file(const struct ep_arg *src, const struct ep_arg *dst)
 	    s.st_ino == d.st_ino;
 }
 
-/* %XX decoding in place, as libnbd decodes URI paths and queries. */
-static void
-uri_unescape(char *s)
-{
-	char *w = s;
-
-	for (; *s != '\0'; s++) {
-		unsigned v;
-
-		if (*s == '%' && isxdigit((unsigned char)s[1]) &&
-		    isxdigit((unsigned char)s[2]) &&
-		    sscanf(s + 1, "%2x", &v) == 1) {
-			*w++ = (char)v;
-			s += 2;
-		} else
-			*w++ = *s;
-	}
-	*w = '\0';
-}
-
 /*
- * What names an NBD export in a URI: the transport (TLS or not, it is
- * the same server), the server (host and port, vsock CID and port, or
- * the socket path of a Unix socket), and the export name.
+ * Only a local file can be the same on both sides: the same NBD export
+ * is allowed (SPEC 2), since nothing truncates it and every byte is
+ * written back where it was read.
  */
-struct export_id {
-	char transport;		/* 't' TCP, 'u' Unix, 'v' vsock */
-	char server[4096];
-	char name[4096];
-};
-
-static bool
-export_id(const char *uri, struct export_id *id)
-{
-	const char *scheme_end = strstr(uri, "://"), *auth, *path, *at;
-	const char *query;
-	size_t alen;
-
-	if (scheme_end == NULL)
-		return false;
-	memset(id, 0, sizeof(*id));
-	id->transport = memmem(uri, scheme_end - uri, "+unix", 5) ? 'u' :
-	    memmem(uri, scheme_end - uri, "+vsock", 6) ? 'v' : 't';
-	auth = scheme_end + 3;
-	path = auth + strcspn(auth, "/?#");
-	at = memrchr(auth, '@', path - auth);
-	if (at != NULL)
-		auth = at + 1;
-	alen = path - auth;
-	query = path + strcspn(path, "?#");
-	snprintf(id->name, sizeof(id->name), "%.*s",
-	    (int)(query - path) - (*path == '/'), path + (*path == '/'));
-	uri_unescape(id->name);
-	if (id->transport != 'u') {
-		/* The default port, spelt out or not, is the same server. */
-		snprintf(id->server, sizeof(id->server), "%.*s%s", (int)alen,
-		    auth, memchr(auth, ':', alen) == NULL ||
-		    (alen > 0 && auth[alen - 1] == ']') ? ":10809" : "");
-		for (char *p = id->server; *p != '\0'; p++)
-			*p = tolower((unsigned char)*p);
-		return true;
-	}
-	/* socket=PATH among the query parameters. */
-	for (const char *q = query; *q == '?' || *q == '&' || *q == ';';) {
-		size_t n = strcspn(++q, "&;#");
-
-		if (strncmp(q, "socket=", 7) == 0) {
-			snprintf(id->server, sizeof(id->server), "%.*s",
-			    (int)n - 7, q + 7);
-			uri_unescape(id->server);
-		}
-		q += n;
-	}
-	return true;
-}
-
-/*
- * Two URIs that reach the same export.  Unix sockets are compared by
- * inode, so two spellings of one socket path match.  What cannot be
- * told from the words is let through: two names of one host, two
- * export names a server maps to one disk, and two "[ CMD ]" servers
- * (each run starts its own, and "[ nbdkit memory 1G ]" twice is two
- * disks).
- */
-static bool
-same_nbd_export(const struct ep_arg *src, const struct ep_arg *dst)
-{
-	struct export_id a, b;
-	struct stat sa, sb;
-
-	if (src->kind != EP_ARG_URI || dst->kind != EP_ARG_URI ||
-	    !export_id(src->str, &a) || !export_id(dst->str, &b))
-		return false;
-	if (a.transport != b.transport || strcmp(a.name, b.name) != 0)
-		return false;
-	if (a.transport == 'u' && stat(a.server, &sa) == 0 &&
-	    stat(b.server, &sb) == 0)
-		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	return strcmp(a.server, b.server) == 0;
-}
-
 static void
 refuse_same(const struct ep_arg *src, const struct ep_arg *dst)
 {
 	if (same_stdio_file(src, dst))
 		errx(EXIT_FAILURE, "%s: source and destination are the same "
 		    "file", dst->kind == EP_ARG_STDIO ? "stdout" : dst->display);
-	if (same_nbd_export(src, dst))
-		errx(EXIT_FAILURE, "%s: source and destination are the same "
-		    "NBD export", dst->display);
 }
 
 /*

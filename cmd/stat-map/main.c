@@ -67,7 +67,7 @@ static const char **args_copy;
 static char *context;		/* --map's value, owned */
 
 static void parse_args(int argc, const char **argv);
-static void check_context(const struct endpoint *ep);
+static void check_context(struct endpoint *ep);
 static uint64_t range_length(const struct endpoint *ep);
 static void map(struct endpoint *ep, uint64_t len);
 static unsigned terminal_width(void);
@@ -89,35 +89,19 @@ main(int argc, const char **argv)
 	ep_close(ep);
 	ep_arg_free(&source);
 	poptFreeContext(pc);
-	free(args_copy);
+	cli_rewrite_free(argc, argv, args_copy);
 	free(context);
 	return EXIT_SUCCESS;
 }
 
 /*
- * popt would take the word after a bare --map or --picture as their
- * value (the URI, say); nbdinfo's getopt takes a value only after "=".
- * So a bare one becomes "--map=", which means the default.  Words after
- * "--" or inside "[ CMD ]" belong to someone else.
+ * nbdinfo's getopt takes a value of --map or --picture only after "=":
+ * a bare one becomes "--map=", which means the default.
  */
-static const char **
-bare_optional_args(int argc, const char **argv)
-{
-	const char **v = calloc(argc + 1, sizeof(*v));
-
-	if (v == NULL)
-		err(EXIT_FAILURE, "calloc");
-	for (int i = 0, own = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0 || strcmp(argv[i], "[") == 0)
-			own = 0;
-		v[i] = argv[i];
-		if (own && strcmp(argv[i], "--map") == 0)
-			v[i] = "--map=";
-		else if (own && strcmp(argv[i], "--picture") == 0)
-			v[i] = "--picture=";
-	}
-	return v;
-}
+static const struct cli_rewrite rewrites[] = {
+	{ "--map", "--map=" },
+	{ "--picture", "--picture=" },
+};
 
 static void
 parse_args(int argc, const char **argv)
@@ -126,7 +110,8 @@ parse_args(int argc, const char **argv)
 	char *arg;
 	int rc, nargs = 0, i = 0;
 
-	args_copy = bare_optional_args(argc, argv);
+	args_copy = cli_rewrite_args(argc, argv, rewrites,
+	    ARRAY_SIZE(rewrites));
 	pc = cli_context(argc, args_copy, options,
 	    "[OPTION...] NBD-URI | [ CMD ARGS ... ] | FILE | DEVICE");
 	while ((rc = cli_next(pc)) >= 0) {
@@ -178,8 +163,10 @@ parse_args(int argc, const char **argv)
  * there, as in nbdinfo.  Local files have base:allocation only.
  */
 static void
-check_context(const struct endpoint *ep)
+check_context(struct endpoint *ep)
 {
+	char *offered;
+
 	if (opts.context == NULL)
 		return;
 	if (strcmp(ep_kind(ep), "nbd") != 0) {
@@ -188,9 +175,16 @@ check_context(const struct endpoint *ep)
 			    "has only base:allocation", ep->name);
 		return;
 	}
-	if (!ep_has_context(ep, opts.context))
+	if (ep_has_context(ep, opts.context))
+		return;
+	/* Closed first: a server may take one client at a time. */
+	ep_close(ep);
+	offered = conn_offered_contexts(&source);
+	if (offered == NULL)
 		errx(EXIT_FAILURE, "--map: server does not support metadata "
 		    "context \"%s\"", opts.context);
+	errx(EXIT_FAILURE, "--map: server does not support metadata context "
+	    "\"%s\"; it offers: %s", opts.context, offered);
 }
 
 /* --offset past the end is an error; --length past it stops at the end. */

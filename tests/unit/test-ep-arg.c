@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler.h"
 #include "ep-arg.h"
+#include "uri.h"
 
 #define MAXW	8
 
@@ -87,6 +89,33 @@ static const struct {
 	{ "no-scheme", "no-scheme" },
 };
 
+/* What a user gave where a URI was meant, and the URI to suggest. */
+static const struct {
+	const char *in;
+	bool host_port;
+} host_port_cases[] = {
+	{ "localhost:10809", true },
+	{ "example.com:1", true },
+	{ "[::1]:10809", true },
+	{ "10.0.0.1:10809", true },
+	{ "localhost", false },
+	{ "localhost:", false },
+	{ ":10809", false },
+	{ "host:port", false },
+	{ "a/b:10809", false },
+	{ "[]:10809", false },
+	{ "[::1]10809", false },
+	{ "c:\\x:1", false },
+};
+
+static const struct {
+	const char *path, *want;
+} socket_cases[] = {
+	{ "/tmp/q.sock", "nbd+unix:///?socket=/tmp/q.sock" },
+	{ "rel/a b&c=d#e%", "nbd+unix:///?socket=rel/a%20b%26c%3Dd%23e%25" },
+	{ "~x_y-z", "nbd+unix:///?socket=~x_y-z" },
+};
+
 static void
 join(char *buf, size_t len, const char **cmd)
 {
@@ -142,21 +171,39 @@ main(void)
 			    a.str, joined, a.display, msg);
 			failed++;
 		}
-		if (r == 0 && ep_arg_is_uri(cases[c].words[cases[c].start]) !=
+		if (r == 0 && uri_is_nbd(cases[c].words[cases[c].start]) !=
 		    (cases[c].kind == EP_ARG_URI)) {
-			printf("FAIL case %zu: ep_arg_is_uri disagrees\n", c);
+			printf("FAIL case %zu: uri_is_nbd disagrees\n", c);
 			failed++;
 		}
 		ep_arg_free(&a);
 	}
 
 	for (size_t c = 0; c < nredact; c++) {
-		char *got = ep_arg_redact(redact_cases[c].in);
+		char *got = uri_redact(redact_cases[c].in);
 
 		if (!same(got, redact_cases[c].want)) {
-			printf("FAIL ep_arg_redact(\"%s\") = \"%s\", want "
+			printf("FAIL uri_redact(\"%s\") = \"%s\", want "
 			    "\"%s\"\n", redact_cases[c].in, got,
 			    redact_cases[c].want);
+			failed++;
+		}
+		free(got);
+	}
+
+	for (size_t c = 0; c < ARRAY_SIZE(host_port_cases); c++)
+		if (uri_is_host_port(host_port_cases[c].in) !=
+		    host_port_cases[c].host_port) {
+			printf("FAIL uri_is_host_port(\"%s\")\n",
+			    host_port_cases[c].in);
+			failed++;
+		}
+	for (size_t c = 0; c < ARRAY_SIZE(socket_cases); c++) {
+		char *got = uri_unix_socket(socket_cases[c].path);
+
+		if (!same(got, socket_cases[c].want)) {
+			printf("FAIL uri_unix_socket(\"%s\") = \"%s\"\n",
+			    socket_cases[c].path, got);
 			failed++;
 		}
 		free(got);
@@ -166,6 +213,7 @@ main(void)
 		printf("test-ep-arg: %u failures\n", failed);
 		return EXIT_FAILURE;
 	}
-	printf("test-ep-arg: %zu cases passed\n", ncases + nredact);
+	printf("test-ep-arg: %zu cases passed\n", ncases + nredact +
+	    ARRAY_SIZE(host_port_cases) + ARRAY_SIZE(socket_cases));
 	return EXIT_SUCCESS;
 }

@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# SPEC 1.3, issue 16 item 5: a tool stopped by SIGINT or SIGTERM cleans
+# up and then ends by that signal, so the caller sees 130 or 143 and a
+# shell loop around it stops.  (Every tool with its "[ CMD ]" server is
+# in hygiene.bats; stalled servers in hostile.bats.)
+
+load helpers
+
+# signal_status SIGNAL: the status of an nbd-copy of a slow export,
+# sent SIGNAL once it is copying.
+signal_status() {
+	local pid st=0
+	# Not through tool(): $! would be a subshell that shields the copy.
+	"${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" "$src" null: 2>err &
+	pid=$!
+	sleep 1
+	kill "-$1" "$pid"
+	wait "$pid" || st=$?
+	echo "$st"
+}
+
+@test "copy: SIGINT ends nbd-copy by SIGINT (130), SIGTERM by SIGTERM (143)" {
+	start_nbdkit src --filter=delay pattern 1G delay-read=20ms
+	st=$(signal_status INT); [ "$st" = 130 ] || fail "status $st: $(cat err)"
+	[ "$(cat err)" = "nbd-copy: interrupted" ]
+	[ "$(signal_status TERM)" = 143 ]
+	[ "$(cat err)" = "nbd-copy: interrupted" ]
+}
+
+# ctrl_c_loop: bash runs three slow copies in a loop, in a process group
+# of its own; after a second that whole group gets SIGINT, as a terminal
+# sends it on Ctrl-C.  Prints bash's status as the shell would show it.
+ctrl_c_loop() {
+	python3 - "$NBDU_BUILD/nbd-copy" "$src" <<-'PY'
+	import os, signal, subprocess, sys, time
+	loop = 'for i in 1 2 3; do "$0" "$1" null:; echo next; done'
+	with open("out", "w") as out, open("err", "w") as err:
+	    p = subprocess.Popen(["bash", "-c", loop] + sys.argv[1:],
+	                         stdout=out, stderr=err,
+	                         start_new_session=True)
+	    time.sleep(1)
+	    os.killpg(p.pid, signal.SIGINT)
+	    p.wait(timeout=60)
+	print(128 - p.returncode if p.returncode < 0 else p.returncode)
+	PY
+}
+
+@test "copy: Ctrl-C stops a shell loop of copies" {
+	local st
+	start_nbdkit src --filter=delay pattern 1G delay-read=20ms
+	# bash goes on after a child that merely exits 1; it stops only if
+	# the child died by SIGINT.
+	st=$(ctrl_c_loop)
+	[ "$st" -eq 130 ] || fail "bash: exit $st: $(cat err)"
+	[ ! -s out ] || fail "the loop went on: $(cat out)"
+	[ "$(cat err)" = "nbd-copy: interrupted" ]
+}
