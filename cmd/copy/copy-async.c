@@ -36,7 +36,6 @@
 #include "copy.h"
 
 #define CHUNK_SIZE	(128ULL << 20)	/* work unit when threads share */
-#define ZERO_MAX	(1ULL << 30)	/* one zeroing request, at most */
 /*
  * Unless -R or --request-size say otherwise, a worker starts with a few
  * large reads in flight: against a fast server that is as quick as many
@@ -56,13 +55,12 @@
 struct shared {
 	struct copy_opts *o;
 	struct endpoint *src, *dst;	/* the main thread's, for messages */
-	uint64_t size;
+	uint64_t size;		/* the whole blocks of the source */
 	uint64_t chunk;
 	unsigned nworkers;
 	_Atomic uint64_t next_chunk;
 	atomic_bool stop;
-	bool skip_zeroes;	/* zero ranges need nothing written */
-	uint64_t sparse;	/* zero detection unit, 0: off */
+	struct copy_plan plan;
 
 	pthread_mutex_t lock;
 	bool failed;
@@ -343,7 +341,8 @@ sample_latency(struct worker *w, const struct op *rd)
 	if (!o->requests_set)
 		w->depth = o->requests;
 	big = MIN((uint64_t)SLOW_REQUEST, o->queue_size / 4);
-	big = MIN((uint64_t)big, o->request_max);
+	big = copy_plan_request(&w->sh->plan, MIN((uint64_t)big,
+	    o->request_max));
 	/* Smaller pooled buffers give way as larger ones need room. */
 	if (!o->request_size_set && big > w->rs)
 		w->rs = big;
@@ -409,10 +408,10 @@ read_done(struct worker *w, struct op *rd)
 	}
 	for (size_t pos = 0, n; pos < rd->len; pos += n) {
 		n = copy_next_run(rd->buf->data, rd->off, rd->len, pos,
-		    sh->sparse, &zero);
+		    sh->plan.sparse, &zero);
 		if (!zero)
 			issue_dst(w, OP_WRITE, rd, rd->off + pos, n);
-		else if (!sh->skip_zeroes)
+		else if (!sh->plan.skip_zeroes)
 			issue_dst(w, OP_ZERO, rd, rd->off + pos, n);
 	}
 	piece_put(w, rd);
@@ -469,7 +468,7 @@ claim_chunk(struct worker *w, struct copy_segments *segs)
 	if (c >= sh->size)
 		return false;
 	copy_segments_begin(segs, w->src, c, MIN(sh->chunk, sh->size - c),
-	    w->dst->block_min, !sh->o->no_extents);
+	    sh->plan.align, !sh->o->no_extents);
 	return true;
 }
 
@@ -539,13 +538,13 @@ issue_one(struct worker *w)
 	if (stopping(w) || w->exhausted || !current_segment(w))
 		return false;
 	off = w->seg_off;
+	len = copy_plan_piece(off, w->seg_len, w->rs, w->seg_zero);
 	if (w->seg_zero) {
-		len = MIN(w->seg_len, ZERO_MAX);
-		if (!sh->skip_zeroes && w->dst_busy >= o->requests)
+		if (!sh->plan.skip_zeroes && w->dst_busy >= o->requests)
 			return false;
 		if (o->hook != NULL)
 			o->hook(o->hook_opaque, off, NULL, len);
-		if (sh->skip_zeroes)
+		if (sh->plan.skip_zeroes)
 			progress_add(&sh->o->progress, len);
 		else
 			issue_dst(w, OP_ZERO, NULL, off, len);
@@ -553,11 +552,9 @@ issue_one(struct worker *w)
 		return true;
 	}
 	/*
-	 * Pieces end on request-size boundaries: aligned for the dst.  The
-	 * depth counts bytes (requests of rs), so short reads at extent
+	 * The depth counts bytes (requests of rs), so short reads at extent
 	 * edges do not starve the pipeline; -R still caps the commands.
 	 */
-	len = MIN(w->seg_len, w->rs - off % w->rs);
 	budget = (uint64_t)w->depth * w->rs;
 	if (w->src_busy >= o->requests || w->dst_busy >= o->requests ||
 	    (w->src_bytes > 0 && w->src_bytes + len > budget) ||
@@ -687,43 +684,25 @@ report(const struct shared *sh)
 	ep_die(sh->err_ep, sh->err_what, sh->err_off, sh->err);
 }
 
-void
-copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
+/* Connections are made here, before any thread touches libnbd. */
+static unsigned
+open_workers(struct shared *sh, struct worker *ws, unsigned n)
 {
-	struct shared sh = { .o = o, .src = src, .dst = dst,
-	    .size = src->size };
-	struct worker *ws;
-	unsigned n = o->workers, started;
-	bool abandoned = false;
+	const struct copy_opts *o = sh->o;
+	unsigned started;
 
-	if (sh.size == 0)
-		return;
-	/* One worker walks the whole image with one extents pipeline. */
-	sh.chunk = n > 1 ? CHUNK_SIZE : sh.size;
-	n = MIN((uint64_t)n, (sh.size + sh.chunk - 1) / sh.chunk);
-	atomic_init(&sh.next_chunk, 0);
-	atomic_init(&sh.stop, false);
-	pthread_mutex_init(&sh.lock, NULL);
-	sh.skip_zeroes = copy_dst_discards(dst) ||
-	    ((dst->known_zero || o->dst_is_zero) && !o->allocated);
-	sh.sparse = copy_dst_discards(dst) ? 0 : o->sparse;
-
-	ws = calloc(n, sizeof(*ws));
-	if (ws == NULL)
-		err(EXIT_FAILURE, "calloc");
-	/* Connections are made here, before any thread touches libnbd. */
 	for (started = 0; started < n; started++) {
 		struct worker *w = &ws[started];
 
-		w->sh = &sh;
-		w->rs = o->request_size_set ? o->request_size :
-		    MIN((uint64_t)MAX(o->request_size, FAST_REQUEST),
-		    o->request_max);
+		w->sh = sh;
+		w->rs = copy_plan_request(&sh->plan, o->request_size_set ?
+		    o->request_size : MIN((uint64_t)MAX(o->request_size,
+		    FAST_REQUEST), o->request_max));
 		w->depth = o->requests_set ? o->requests :
-		    MIN(o->requests, copy_dst_discards(dst) ? FAST_DEPTH :
+		    MIN(o->requests, copy_dst_discards(sh->dst) ? FAST_DEPTH :
 		    FAST_DEPTH_WRITE);
-		w->src = started == 0 ? src : ep_reopen(src);
-		w->dst = started == 0 ? dst : ep_reopen(dst);
+		w->src = started == 0 ? sh->src : ep_reopen(sh->src);
+		w->dst = started == 0 ? sh->dst : ep_reopen(sh->dst);
 		if (w->src == NULL || w->dst == NULL) {
 			if (w->src != NULL)
 				ep_close(w->src);
@@ -732,8 +711,28 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 			break;
 		}
 	}
-	n = started;
-	sh.nworkers = n;
+	return started;
+}
+
+/* Copies the source's whole blocks, sh->size bytes (> 0). */
+static void
+run_workers(struct shared *sh)
+{
+	struct worker *ws;
+	unsigned n = sh->o->workers;
+	bool abandoned = false;
+
+	/* One worker walks the whole image with one extents pipeline. */
+	sh->chunk = n > 1 ? CHUNK_SIZE : sh->size;
+	n = MIN((uint64_t)n, (sh->size + sh->chunk - 1) / sh->chunk);
+	atomic_init(&sh->next_chunk, 0);
+	atomic_init(&sh->stop, false);
+	pthread_mutex_init(&sh->lock, NULL);
+	ws = calloc(n, sizeof(*ws));
+	if (ws == NULL)
+		err(EXIT_FAILURE, "calloc");
+	n = open_workers(sh, ws, n);
+	sh->nworkers = n;
 	/*
 	 * Reads into null: all land in one buffer per worker: what they
 	 * bring is thrown away, and a buffer the size of one request stays
@@ -741,7 +740,7 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 	 * in the pool: requests that outgrow it (latency-bound) get the
 	 * whole --queue-size.
 	 */
-	if (sh.skip_zeroes && copy_dst_discards(dst) && o->hook == NULL)
+	if (copy_dst_discards(sh->dst) && sh->o->hook == NULL)
 		for (unsigned i = 0; i < n; i++)
 			ws[i].sink = buf_new(ws[i].rs);
 	/* Without a thread, a worker's share goes to the others. */
@@ -763,6 +762,24 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 	if (!abandoned && !ws[0].abandoned)
 		free(ws);
 	cli_check_interrupted();
-	if (sh.failed)
-		report(&sh);
+	if (sh->failed)
+		report(sh);
+}
+
+/*
+ * The workers copy the whole blocks; a tail shorter than a block, which
+ * needs the destination's bytes after it, is left to the main thread.
+ */
+void
+copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
+{
+	struct shared sh = { .o = o, .src = src, .dst = dst };
+
+	copy_plan_init(&sh.plan, dst, o);
+	sh.size = copy_plan_body_end(&sh.plan, src->size);
+	if (sh.size > 0)
+		run_workers(&sh);
+	if (sh.size < (uint64_t)src->size)
+		copy_plan_tail(&sh.plan, src, dst, o, sh.size,
+		    src->size - sh.size, NULL);
 }

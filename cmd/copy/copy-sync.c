@@ -12,14 +12,12 @@
 #include "endpoint.h"
 #include "copy.h"
 
-#define ZERO_MAX	(1ULL << 30)	/* one zeroing request, at most */
-
 struct sync {
 	struct endpoint *src, *dst;
 	struct copy_opts *o;
 	char *buf;
-	uint64_t sparse;	/* 0 when detection would gain nothing */
-	bool skip_zeroes;	/* the destination already reads as zeroes */
+	uint64_t rs;		/* request size, whole blocks of dst */
+	struct copy_plan plan;
 	uint64_t written_end;	/* end of the last byte put on dst */
 };
 
@@ -27,12 +25,12 @@ struct sync {
 static void
 put_zeroes(struct sync *s, uint64_t off, uint64_t len)
 {
-	if (s->skip_zeroes) {
+	if (s->plan.skip_zeroes) {
 		progress_add(&s->o->progress, len);
 		return;
 	}
 	while (len > 0) {
-		uint64_t n = MIN(len, ZERO_MAX);
+		uint64_t n = copy_plan_piece(off, len, s->rs, true);
 
 		ep_zero(s->dst, off, n, s->o->allocated);
 		progress_add(&s->o->progress, n);
@@ -60,7 +58,8 @@ put_data(struct sync *s, uint64_t off, size_t len)
 	if (s->o->hook != NULL)
 		s->o->hook(s->o->hook_opaque, off, s->buf, len);
 	for (size_t pos = 0, n; pos < len; pos += n) {
-		n = copy_next_run(s->buf, off, len, pos, s->sparse, &zero);
+		n = copy_next_run(s->buf, off, len, pos, s->plan.sparse,
+		    &zero);
 		if (zero) {
 			put_zeroes(s, off + pos, n);
 			continue;
@@ -72,24 +71,27 @@ put_data(struct sync *s, uint64_t off, size_t len)
 }
 
 /*
- * A stream's size is known only at EOF.  A regular file destination
- * started empty, and holes at its end were never written, so the last
- * byte is written to give it the source's length.
+ * A stream's size is known only at EOF, where a read comes back short.
+ * A regular file destination started empty, and holes at its end were
+ * never written, so the last byte is written to give it the source's
+ * length.
  */
 static void
 copy_from_stream(struct sync *s)
 {
 	uint64_t off = 0;
-	size_t n;
+	size_t n, body;
 
-	for (;;) {
+	do {
 		cli_check_interrupted();
-		n = ep_read(s->src, s->buf, s->o->request_size, off);
-		if (n == 0)
-			break;
-		put_data(s, off, n);
+		n = ep_read(s->src, s->buf, s->rs, off);
+		body = copy_plan_body_end(&s->plan, n);
+		put_data(s, off, body);
+		if (body < n)
+			copy_plan_tail(&s->plan, s->src, s->dst, s->o,
+			    off + body, n - body, s->buf + body);
 		off += n;
-	}
+	} while (n == s->rs);
 	if (off > s->written_end && strcmp(ep_kind(s->dst), "file") == 0)
 		ep_write(s->dst, "", 1, off - 1);
 }
@@ -98,30 +100,30 @@ static void
 copy_extents(struct sync *s)
 {
 	struct copy_segments segs;
-	uint64_t off, len, rs = s->o->request_size;
+	uint64_t off, len, n, size = s->src->size;
+	uint64_t body = copy_plan_body_end(&s->plan, size);
 	bool zero;
 
-	copy_segments_begin(&segs, s->src, 0, s->src->size,
-	    s->dst->block_min, !s->o->no_extents);
+	copy_segments_begin(&segs, s->src, 0, body, s->plan.align,
+	    !s->o->no_extents);
 	while (copy_segments_next(&segs, &off, &len, &zero)) {
 		cli_check_interrupted();
 		if (zero) {
 			zero_range(s, off, len);
 			continue;
 		}
-		while (len > 0) {
-			/* Pieces end on request-size boundaries. */
-			uint64_t n = MIN(len, rs - off % rs);
-
+		for (; len > 0; off += n, len -= n) {
 			cli_check_interrupted();
+			n = copy_plan_piece(off, len, s->rs, false);
 			ep_read(s->src, s->buf, n, off);
 			put_data(s, off, n);
-			off += n;
-			len -= n;
 		}
 	}
 	cli_check_interrupted();	/* the walk ends early on a signal */
 	copy_segments_end(&segs);
+	if (body < size)
+		copy_plan_tail(&s->plan, s->src, s->dst, s->o, body,
+		    size - body, NULL);
 }
 
 void
@@ -129,13 +131,11 @@ copy_sync(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 {
 	struct sync s = { .src = src, .dst = dst, .o = o };
 
-	s.buf = malloc(o->request_size);
+	copy_plan_init(&s.plan, dst, o);
+	s.rs = copy_plan_request(&s.plan, o->request_size);
+	s.buf = malloc(s.rs);
 	if (s.buf == NULL)
 		err(EXIT_FAILURE, "malloc");
-	s.skip_zeroes = (dst->known_zero || o->dst_is_zero) &&
-	    !o->allocated && !dst->is_stream;
-	/* A stream or null: takes zeroes as they are, nothing to gain. */
-	s.sparse = dst->is_stream || copy_dst_discards(dst) ? 0 : o->sparse;
 	if (src->is_stream || src->size < 0)
 		copy_from_stream(&s);
 	else

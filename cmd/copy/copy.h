@@ -9,6 +9,7 @@
 
 #include "blkhash.h"
 #include "ep-arg.h"
+#include "extents.h"
 #include "progress.h"
 
 struct endpoint;
@@ -70,16 +71,56 @@ void copy_async(struct endpoint *src, struct endpoint *dst,
     struct copy_opts *opts);
 
 /*
+ * What both engines do the same way (plan.c), settled once per copy:
+ * the destination's block (every write and zero starts on one and
+ * covers whole ones, except at the end of the source), whether zero
+ * ranges need anything written, and the zero-detection unit.
+ */
+#define COPY_ZERO_MAX	(1ULL << 30)	/* one zeroing request, at most */
+
+struct copy_plan {
+	uint32_t align;		/* the destination's minimum block size */
+	uint64_t sparse;	/* zero detection unit, 0: off */
+	bool skip_zeroes;	/* zero ranges need nothing written */
+};
+
+/* o->sparse is already whole blocks of dst (main's tune()). */
+void copy_plan_init(struct copy_plan *p, const struct endpoint *dst,
+    const struct copy_opts *o);
+/* A request size n made whole blocks: at least one. */
+uint64_t copy_plan_request(const struct copy_plan *p, uint64_t n);
+/*
+ * The bytes of a segment at off the engines copy as one piece: data
+ * pieces end on request-size (rs) boundaries, zero pieces stop at
+ * COPY_ZERO_MAX.
+ */
+uint64_t copy_plan_piece(uint64_t off, uint64_t len, uint64_t rs, bool zero);
+/* Where the source's whole blocks end; the bytes after are its tail. */
+uint64_t copy_plan_body_end(const struct copy_plan *p, uint64_t size);
+/*
+ * The tail: len bytes at off (a block boundary), less than a block, at
+ * the end of the source.  The destination's bytes past them in the same
+ * block are read and written back with them, so they stay as they were.
+ * data holds the source's bytes, or is NULL to read them from src.
+ * Exits 1 on error: only the main thread may call it.
+ */
+void copy_plan_tail(const struct copy_plan *p, struct endpoint *src,
+    struct endpoint *dst, struct copy_opts *o, uint64_t off, size_t len,
+    const void *data);
+
+/*
  * The source range as the engines consume it (segments.c): each call
- * gives the next segment, data to read or a range that reads as zeroes;
- * zero segments start and end on align.
+ * gives the next segment, data to read or a range that reads as zeroes.
+ * Segments start on align; zero segments are whole blocks of holes, and
+ * a block that is not all hole is part of a data segment.
  */
 struct copy_segments {
 	struct extent_iter *it;	/* NULL: the range is all data */
-	uint64_t off, end;	/* the part not yet fetched */
+	uint64_t off;		/* without it: the part not yet fetched */
+	uint64_t pos, end;	/* the part not yet handed out */
 	uint32_t align;
-	uint64_t cur_off, left;	/* what remains of the current extent */
-	bool cur_zero;
+	struct extent cur;	/* the extent that holds pos, once have */
+	bool have;
 };
 
 void copy_segments_begin(struct copy_segments *s, struct endpoint *src,

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The source's extents as the engines consume them: data to read, or
- * ranges that read as zeroes and need not be read.  A zero extent whose
- * edges are not on the destination's minimum block size gives those
- * edges back as data, so zeroing never needs a read-modify-write.
+ * The source's extents as the engines consume them, in the
+ * destination's blocks (its minimum block size): a block that holes
+ * cover whole reads as zeroes and need not be read; any other block,
+ * one that mixes data and hole included, is read and written whole, so
+ * no write or zero is ever shorter than what the destination accepts.
+ * Segments start on a block; each extent is fetched once, and only the
+ * extents that start inside a data segment's last block are looked at
+ * ahead of time.
  */
 #include <stdlib.h>
 
@@ -21,9 +25,10 @@ copy_segments_begin(struct copy_segments *s, struct endpoint *src,
 	s->it = use_extents && len > 0 ? extents_begin(src, off, len, &eo) :
 	    NULL;
 	s->off = off;
+	s->pos = off;
 	s->end = off + len;
 	s->align = align > 0 ? align : 1;
-	s->left = 0;
+	s->have = false;
 }
 
 void
@@ -34,55 +39,91 @@ copy_segments_end(struct copy_segments *s)
 	s->it = NULL;
 }
 
-/* The next whole extent, or false at the end of the range. */
+/* The next whole extent into s->cur, or false at the end of the range. */
 static bool
-next_extent(struct copy_segments *s, struct extent *e)
+next_extent(struct copy_segments *s)
 {
-	if (s->it != NULL)
-		return extents_next(s->it, e);
-	if (s->off >= s->end)
-		return false;
-	e->offset = s->off;
-	e->length = s->end - s->off;
-	e->flags = 0;
+	struct extent e;
+
+	if (s->it != NULL) {
+		if (!extents_next(s->it, &e))
+			return false;
+	} else {
+		if (s->off >= s->end)
+			return false;
+		e.offset = s->off;
+		e.length = s->end - s->off;
+		e.flags = 0;
+		s->off = s->end;
+	}
+	s->cur = e;
+	s->have = true;
 	return true;
+}
+
+static uint64_t
+cur_end(const struct copy_segments *s)
+{
+	return MIN(s->cur.offset + s->cur.length, s->end);
+}
+
+static bool
+cur_zero(const struct copy_segments *s)
+{
+	return (s->cur.flags & EXTENT_ZERO) != 0;
+}
+
+/* The block boundary at or after x, within the range. */
+static uint64_t
+block_up(const struct copy_segments *s, uint64_t x)
+{
+	uint64_t a = s->align;
+
+	return MIN((x + a - 1) / a * a, s->end);
+}
+
+static uint64_t
+block_down(const struct copy_segments *s, uint64_t x)
+{
+	return x / s->align * s->align;
+}
+
+/*
+ * A data segment from s->pos runs to the end of the block holding the
+ * current extent's end.  The extents that start inside that block decide
+ * whether data goes on: it does unless one is a hole that covers at
+ * least a whole block past it.
+ */
+static uint64_t
+data_end(struct copy_segments *s)
+{
+	uint64_t end = block_up(s, cur_end(s));
+
+	while (end > cur_end(s) && next_extent(s)) {
+		if (cur_zero(s) && block_down(s, cur_end(s)) > end)
+			break;
+		end = block_up(s, cur_end(s));
+	}
+	return end;
 }
 
 bool
 copy_segments_next(struct copy_segments *s, uint64_t *off, uint64_t *len,
     bool *zero)
 {
-	uint64_t start, end, a = s->align;
+	uint64_t end;
 
-	if (s->left == 0) {
-		struct extent e;
-
-		if (!next_extent(s, &e))
+	if (s->pos >= s->end)
+		return false;
+	while (!s->have || cur_end(s) <= s->pos)
+		if (!next_extent(s))
 			return false;
-		s->cur_off = e.offset;
-		s->left = e.length;
-		s->cur_zero = (e.flags & EXTENT_ZERO) != 0;
-		s->off = e.offset + e.length;
-	}
-	*off = s->cur_off;
-	*zero = s->cur_zero;
-	*len = s->left;
-	if (*zero && a > 1) {
-		start = (s->cur_off + a - 1) / a * a;
-		end = (s->cur_off + s->left) / a * a;
-		if (start >= end) {
-			*zero = false;		/* too small to zero alone */
-		} else if (start > s->cur_off) {
-			*zero = false;		/* the unaligned head */
-			*len = start - s->cur_off;
-		} else {
-			*len = end - s->cur_off;	/* the tail comes next */
-		}
-	}
-	s->cur_off += *len;
-	s->left -= *len;
-	/* An unaligned tail of a zero extent is read as data. */
-	if (s->left > 0 && *zero)
-		s->cur_zero = false;
+	*off = s->pos;
+	end = block_down(s, cur_end(s));
+	*zero = cur_zero(s) && end > s->pos;
+	if (!*zero)
+		end = data_end(s);
+	*len = end - s->pos;
+	s->pos = end;
 	return true;
 }
