@@ -275,7 +275,8 @@ set_mode(enum info_mode mode, const char *option)
  * details and the contexts offered (requesting none, so the server
  * lists every one); the others connect straight through, --can asking
  * for base:allocation so block-status can be answered, --has for the
- * context it asks about.
+ * context it asks about.  --size and --uri need nothing but NBD_OPT_GO:
+ * one option round trip, as few as a newstyle handshake allows.
  */
 static struct conn_want
 want_for(enum info_mode mode)
@@ -290,6 +291,7 @@ want_for(enum info_mode mode)
 		break;
 	case INFO_SIZE:
 	case INFO_URI:
+		want.no_sr = true;
 		break;
 	case INFO_CAN:
 		want.no_contexts = false;
