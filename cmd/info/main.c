@@ -189,7 +189,8 @@ parse_args(int argc, const char **argv)
 
 /*
  * Words popt would misread, caught before it sees them: nbdinfo's --map
- * (here a tool of its own), and options of a "[ CMD ]" server that has
+ * and --totals (maps are a tool of their own here), and options of a
+ * "[ CMD ]" server that has
  * no "--" before it, which popt would take as nbd-info's own (-r) or
  * refuse (--filter=...).
  */
@@ -216,6 +217,9 @@ check_words(int argc, const char **argv)
 		if (strcmp(w, "--map") == 0 || strncmp(w, "--map=", 6) == 0)
 			cli_usage_error("--map: allocation maps are "
 			    "nbd-stat-map's job: nbd-stat-map %s NBD", w);
+		if (strcmp(w, "--totals") == 0 || strcmp(w, "--total") == 0)
+			cli_usage_error("%s: allocation maps are nbd-stat-map's "
+			    "job: nbd-stat-map --totals NBD", w);
 	}
 }
 
