@@ -19,7 +19,7 @@ WARN     := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
             -Wvla -Wformat=2 -Wpointer-arith -fno-common
 CPPFLAGS += -D_GNU_SOURCE -Icommon -DVERSION='"$(VERSION)"'
 CFLAGS   += -std=gnu11 $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP -pthread
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -pthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 ifdef SANITIZE
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZE)

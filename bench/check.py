@@ -5,6 +5,8 @@
   check.py map-qemu FILE SIZE RUN      qemu-img map --output=json output
       compare a map of bench/frag.py's export (alternating RUN-byte data
       and hole runs) with what it must be, after merging adjacent runs
+  check.py map-image FILE IMAGE        nbdinfo --map text output against
+      the data and holes that SEEK_DATA/SEEK_HOLE find in IMAGE
   check.py dump FILE REF               nbddump output against hexdump -C's
   check.py hashes < BYTES              print "SHA256 BLKHASH" of stdin
 
@@ -13,6 +15,7 @@ one line saying what is wrong and exits 1.
 """
 import hashlib
 import json
+import os
 import re
 import sys
 
@@ -52,9 +55,30 @@ def qemu_runs(path):
             yield (e["start"], e["length"], typ)
 
 
-def check_map(runs, size, run):
+def image_runs(path):
+    """Data (0) and hole (3) runs of a local file, as lseek sees them."""
+    with open(path, "rb") as f:
+        fd = f.fileno()
+        size = os.fstat(fd).st_size
+        pos = 0
+        while pos < size:
+            try:
+                data = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:
+                data = size
+            if data > pos:
+                yield (pos, data - pos, 3)
+            if data >= size:
+                break
+            hole = os.lseek(fd, data, os.SEEK_HOLE)
+            yield (data, hole - data, 0)
+            pos = hole
+
+
+def check_map(runs, size, run, want=None):
     got = list(merged(runs))
-    want = list(merged(frag_expected(size, run)))
+    if want is None:
+        want = list(merged(frag_expected(size, run)))
     for i, (g, w) in enumerate(zip(got, want)):
         if g != w:
             return "extent %d is %s, expected %s" % (i, g, w)
@@ -136,6 +160,8 @@ def main(argv):
         bad = check_map(nbdinfo_runs(argv[2]), int(argv[3]), int(argv[4]))
     elif cmd == "map-qemu" and len(argv) == 5:
         bad = check_map(qemu_runs(argv[2]), int(argv[3]), int(argv[4]))
+    elif cmd == "map-image" and len(argv) == 4:
+        bad = check_map(nbdinfo_runs(argv[2]), 0, 0, list(merged(image_runs(argv[3]))))
     elif cmd == "dump" and len(argv) == 4:
         bad = check_dump(argv[2], argv[3])
     elif cmd == "hashes" and len(argv) == 2:

@@ -304,6 +304,20 @@ if wanted copy-delay; then
 	measure
 	unserve SRC
 fi
+if wanted copy-delay-1conn; then
+	# One connection is all a client gets: the multi-conn filter hides
+	# the flag, while nbdkit still serves 16 requests at a time, so
+	# only bytes in flight per round trip decide the rate (issue 18).
+	serve SRC --filter=multi-conn --filter=delay pattern "$size" \
+		delay-read=10ms multi-conn-mode=disable
+	scenario copy-delay-1conn "$((size / MiB)) MiB pattern behind delay-read=10ms, one connection (no multi-conn), to null:" "$size"
+	srv=("$SRC_pid")
+	ours copy '"$copy" "$SRC" null:'
+	theirs nbdcopy "nbdcopy 4M requests" 'nbdcopy --request-size=4194304 "$SRC" null:'
+	theirs qemu-img "qemu-img convert" "qemu-img convert -n -f raw \"\$SRC\" --target-image-opts driver=null-co,size=$size"
+	measure
+	unserve SRC
+fi
 
 # ---- map
 # frag.py needs nbdkit's python plugin, a package of its own on Debian.
@@ -386,6 +400,29 @@ elif wanted map-large; then
 	measure
 	unserve SRC
 fi
+if wanted map-huge; then
+	# A sparse image of 256 GiB with 130 data runs of 64 KiB spread over
+	# it (~260 extents), behind 10 ms per block-status request: the cost
+	# is round trips, so it shows how much each request covers and how
+	# many are in flight (issue 18).
+	map_size=$((256 * GiB / scale))
+	src_file=$tmp/huge.img
+	truncate -s "$map_size" "$src_file" || die "cannot make a sparse $((map_size / GiB)) GiB file here"
+	for ((i = 0; i < 130; i++)); do
+		head -c "$run" /dev/urandom |
+			dd of="$src_file" bs="$run" seek=$((i * (map_size / run / 130))) conv=notrunc status=none
+	done
+	export src_file
+	check_huge() { "$py" "$here/check.py" map-image "$1" "$src_file"; }
+	serve SRC --filter=delay file "$src_file" delay-extents=10ms
+	scenario map-huge "map of a sparse $((map_size / GiB)) GiB image (~260 extents), delay-extents=10ms" 0
+	srv=("$SRC_pid") check=check_huge
+	ours stat-map '"$statmap" "$SRC"'
+	theirs nbdinfo "nbdinfo --map" 'nbdinfo --map "$SRC"'
+	measure
+	unserve SRC
+	rm -f "$src_file"
+fi
 rm -f "$map_ref"
 
 # ---- dump
@@ -438,6 +475,48 @@ if wanted dump-dense; then
 	rm -f "$src_file"
 fi
 rm -f "$dump_ref"
+
+# ---- info: start-up, paid once per call by scripts that ask in a loop
+calls=$((100 / (scale > 1 ? 5 : 1)))
+size=$((1 * GiB))
+info=$build/nbd-info
+export info calls size
+# Each call's answer is in the output: CALLS sizes, or CALLS exports.
+check_info_size() {
+	local n
+	case $TOOL in
+	qemu-img*) n=$(grep -c "^virtual size: .* ($size bytes)$" "$1") ;;
+	*) n=$(grep -cx "$size" "$1") ;;
+	esac
+	[ "$n" = "$calls" ] || { echo "$n right answers of $calls"; return 1; }
+}
+check_info_show() {
+	local n
+	n=$(grep -c "^	export-size: $size (1G)$" "$1")
+	[ "$n" = "$calls" ] || { echo "$n right answers of $calls"; return 1; }
+	grep -q "^	content: " "$1" || { echo "no content line"; return 1; }
+}
+# loop CMD: CMD run CALLS times, stopping at the first failure.
+loop() { printf 'for i in $(seq "$calls"); do %s || exit 1; done' "$1"; }
+if wanted info-size; then
+	serve SRC memory "$size"
+	scenario info-size "$calls calls of nbd-info --size (start-up, one option round trip)" 0
+	srv=("$SRC_pid") check=check_info_size
+	ours info "$(loop '"$info" --size "$SRC"')"
+	theirs nbdinfo "nbdinfo --size" "$(loop 'nbdinfo --size "$SRC"')"
+	theirs qemu-img "qemu-img info" "$(loop 'qemu-img info -f raw "$SRC"')"
+	measure
+	unserve SRC
+fi
+if wanted info-show; then
+	serve SRC memory "$size"
+	scenario info-show "$calls calls of nbd-info's default output (content probe included)" 0
+	srv=("$SRC_pid") check=check_info_show
+	ours info "$(loop '"$info" "$SRC"')"
+	theirs nbdinfo nbdinfo "$(loop 'nbdinfo "$SRC"')"
+	measure
+	unserve SRC
+fi
 
 # ---- checksum
 check_hash() {

@@ -191,7 +191,7 @@ setup_handle(struct nbd_handle *h, const struct conn_want *want,
 	/* Explicitly off too: LIBNBD_DEBUG=1 alone must not turn it on. */
 	if (nbd_set_debug(h, debug) == -1)
 		return -1;
-	if (nbd_set_request_structured_replies(h, true) == -1 ||
+	if (nbd_set_request_structured_replies(h, !want->no_sr) == -1 ||
 	    nbd_set_uri_allow_local_file(h, true) == -1 ||
 	    request_contexts(h, want) == -1)
 		return -1;

@@ -27,6 +27,7 @@ struct conn_want {
 	/* Meta contexts to request; none given means base:allocation. */
 	const char *contexts[CONN_MAX_CONTEXTS];
 	bool no_contexts;	/* request no meta context at all */
+	bool no_sr;		/* nor structured replies: one round trip less */
 	bool full_info;		/* ask for export name and description */
 	bool opt_mode;		/* stop in negotiation; see conn_go() */
 	const char *export_name;/* overrides the URI's export name */

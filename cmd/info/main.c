@@ -189,7 +189,8 @@ parse_args(int argc, const char **argv)
 
 /*
  * Words popt would misread, caught before it sees them: nbdinfo's --map
- * (here a tool of its own), and options of a "[ CMD ]" server that has
+ * and --totals (maps are a tool of their own here), and options of a
+ * "[ CMD ]" server that has
  * no "--" before it, which popt would take as nbd-info's own (-r) or
  * refuse (--filter=...).
  */
@@ -216,6 +217,9 @@ check_words(int argc, const char **argv)
 		if (strcmp(w, "--map") == 0 || strncmp(w, "--map=", 6) == 0)
 			cli_usage_error("--map: allocation maps are "
 			    "nbd-stat-map's job: nbd-stat-map %s NBD", w);
+		if (strcmp(w, "--totals") == 0 || strcmp(w, "--total") == 0)
+			cli_usage_error("%s: allocation maps are nbd-stat-map's "
+			    "job: nbd-stat-map --totals NBD", w);
 	}
 }
 
@@ -275,7 +279,8 @@ set_mode(enum info_mode mode, const char *option)
  * details and the contexts offered (requesting none, so the server
  * lists every one); the others connect straight through, --can asking
  * for base:allocation so block-status can be answered, --has for the
- * context it asks about.
+ * context it asks about.  --size and --uri need nothing but NBD_OPT_GO:
+ * one option round trip, as few as a newstyle handshake allows.
  */
 static struct conn_want
 want_for(enum info_mode mode)
@@ -290,6 +295,7 @@ want_for(enum info_mode mode)
 		break;
 	case INFO_SIZE:
 	case INFO_URI:
+		want.no_sr = true;
 		break;
 	case INFO_CAN:
 		want.no_contexts = false;

@@ -57,6 +57,9 @@ static struct poptOption options[] = {
 	  OPT_PICTURE, "Draw the map as a bar WIDTH cells wide", "WIDTH" },
 	{ "totals", '\0', POPT_ARG_VAL, &opts.totals, 1,
 	  "Print the total of each type instead of each extent", NULL },
+	/* nbdinfo's other spelling, so its scripts keep working. */
+	{ "total", '\0', POPT_ARG_VAL | POPT_ARGFLAG_DOC_HIDDEN, &opts.totals,
+	  1, NULL, NULL },
 	CLI_COLOR_TABLE,
 	CLI_TABLE_END
 };
