@@ -1,7 +1,8 @@
 # nbd-utils: plain GNU make.  pkg-config is the only probe.
 # The version lives in one place, debian/changelog's first line (a native
-# package, so no Debian revision): the binaries, the tarball and the
-# package all read it from there.
+# package, so no Debian revision): the binaries, the tarball, the
+# package and the installed man pages' footers (".Os nbd-utils") all
+# read it from there.
 VERSION     := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
@@ -127,7 +128,10 @@ lint:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
-	$(if $(wildcard man/*.1),install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/)
+	for m in $(wildcard man/*.1); do \
+	  sed 's/^\.Os nbd-utils$$/& $(VERSION)/' $$m >$(DESTDIR)$(MANDIR)/man1/$${m#man/} && \
+	  chmod 644 $(DESTDIR)$(MANDIR)/man1/$${m#man/} || exit 1; \
+	done
 	install -m 644 completions/nbd-utils.bash $(DESTDIR)$(BASHCOMPDIR)/nbd-utils
 	for t in $(TOOLS); do ln -sf nbd-utils $(DESTDIR)$(BASHCOMPDIR)/nbd-$$t; done
 	install -m 644 completions/_nbd-utils $(DESTDIR)$(ZSHCOMPDIR)/_nbd-utils
