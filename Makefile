@@ -86,7 +86,8 @@ check-valgrind: deps
 	@$(MAKE) --no-print-directory all
 	NBDU_BUILD=$(abspath $(BUILD)) NBDU_VALGRIND=1 bats $(VALGRIND_TESTS)
 
-demo: deps
+demo:
+	@scripts/install-deps.sh demo
 	@$(MAKE) --no-print-directory all
 	@NBDU_BUILD=$(abspath $(BUILD)) scripts/demo.sh
 
