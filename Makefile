@@ -35,7 +35,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 tool_objs   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c))
 TOOL_LIBS  := $(TOOLS:%=$(BUILD)/lib%.a)
 MAIN_OBJ   := %/main.o
-BATS_JOBS  ?= 1
+BATS_JOBS  ?= 3
+TESTS      ?= tests
 
 all: $(BINS)
 
@@ -70,9 +71,13 @@ deps:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "unit: $$t"; $$t; done
 
+# The unit programs and the bats files, ending with one line
+# "N passed, N failed, N skipped" over both (scripts/check.sh).  Bats
+# files run BATS_JOBS at a time; TESTS picks files.
 check: deps
-	@$(MAKE) --no-print-directory all unit
-	NBDU_BUILD=$(abspath $(BUILD)) NBDU_SANITIZE=$(SANITIZE) bats --jobs $(BATS_JOBS) tests
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@NBDU_BUILD=$(abspath $(BUILD)) NBDU_SANITIZE=$(SANITIZE) \
+	  scripts/check.sh -j $(BATS_JOBS) -o $(BUILD) $(UNIT_BIN:%=-u %) $(TESTS)
 
 check-sanitize: deps
 	@$(MAKE) --no-print-directory check BUILD=build-asan SANITIZE=address,undefined
