@@ -8,8 +8,8 @@
 #
 # Each unit program is one test (passed when it exits 0).  The bats
 # files run JOBS at a time (GNU parallel, through bats --jobs); the tests
-# of one file always run one after the other, since they may share a
-# file's setup or a resource such as loop devices.  DIR gets check.tap
+# of one file run one after the other unless tests/helpers.bash lets
+# them run side by side.  DIR gets check.tap
 # (bats' output) and check.summary (the last line), for .ci/run.
 set -uo pipefail
 
@@ -57,7 +57,7 @@ done
 
 # bats wants GNU parallel only to run more than one file at a time.
 par=()
-[ "$jobs" -gt 1 ] && par=(--jobs "$jobs" --no-parallelize-within-files)
+[ "$jobs" -gt 1 ] && par=(--jobs "$jobs")
 bats --tap "${par[@]}" "$@" | tee "$tap"
 rc=${PIPESTATUS[0]}
 
