@@ -68,14 +68,16 @@ $(BUILD)/unit/%: tests/unit/%.c $(TOOL_LIBS) $(BUILD)/libcommon.a
 deps:
 	@scripts/install-deps.sh
 
-unit: $(UNIT_BIN)
+unit-bin: $(UNIT_BIN)
+
+unit: unit-bin
 	@set -e; for t in $(UNIT_BIN); do echo "unit: $$t"; $$t; done
 
 # The unit programs and the bats files, ending with one line
 # "N passed, N failed, N skipped" over both (scripts/check.sh).  Bats
 # files run BATS_JOBS at a time; TESTS picks files.
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all unit-bin
 	@NBDU_BUILD=$(abspath $(BUILD)) NBDU_SANITIZE=$(SANITIZE) \
 	  scripts/check.sh -j $(BATS_JOBS) -o $(BUILD) $(UNIT_BIN:%=-u %) $(TESTS)
 
@@ -182,4 +184,4 @@ clean:
 	rm -rf build build-asan build-fuzz build-deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
-.PHONY: all check check-sanitize check-valgrind unit lint install uninstall clean demo deps bench fuzz dist deb
+.PHONY: all check check-sanitize check-valgrind unit unit-bin lint install uninstall clean demo deps bench fuzz dist deb
