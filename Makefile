@@ -1,7 +1,8 @@
 # nbd-utils: plain GNU make.  pkg-config is the only probe.
 # The version lives in one place, debian/changelog's first line (a native
-# package, so no Debian revision): the binaries, the tarball and the
-# package all read it from there.
+# package, so no Debian revision): the binaries, the tarball, the
+# package and the installed man pages' footers (".Os nbd-utils") all
+# read it from there.
 VERSION     := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
@@ -34,7 +35,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 tool_objs   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c))
 TOOL_LIBS  := $(TOOLS:%=$(BUILD)/lib%.a)
 MAIN_OBJ   := %/main.o
-BATS_JOBS  ?= 1
+BATS_JOBS  ?= 3
+TESTS      ?= tests
 
 all: $(BINS)
 
@@ -66,12 +68,18 @@ $(BUILD)/unit/%: tests/unit/%.c $(TOOL_LIBS) $(BUILD)/libcommon.a
 deps:
 	@scripts/install-deps.sh
 
-unit: $(UNIT_BIN)
+unit-bin: $(UNIT_BIN)
+
+unit: unit-bin
 	@set -e; for t in $(UNIT_BIN); do echo "unit: $$t"; $$t; done
 
+# The unit programs and the bats files, ending with one line
+# "N passed, N failed, N skipped" over both (scripts/check.sh).  Bats
+# files run BATS_JOBS at a time; TESTS picks files.
 check: deps
-	@$(MAKE) --no-print-directory all unit
-	NBDU_BUILD=$(abspath $(BUILD)) NBDU_SANITIZE=$(SANITIZE) bats --jobs $(BATS_JOBS) tests
+	@$(MAKE) --no-print-directory all unit-bin
+	@NBDU_BUILD=$(abspath $(BUILD)) NBDU_SANITIZE=$(SANITIZE) \
+	  scripts/check.sh -j $(BATS_JOBS) -o $(BUILD) $(UNIT_BIN:%=-u %) $(TESTS)
 
 check-sanitize: deps
 	@$(MAKE) --no-print-directory check BUILD=build-asan SANITIZE=address,undefined
@@ -85,7 +93,8 @@ check-valgrind: deps
 	@$(MAKE) --no-print-directory all
 	NBDU_BUILD=$(abspath $(BUILD)) NBDU_VALGRIND=1 bats $(VALGRIND_TESTS)
 
-demo: deps
+demo:
+	@scripts/install-deps.sh demo
 	@$(MAKE) --no-print-directory all
 	@NBDU_BUILD=$(abspath $(BUILD)) scripts/demo.sh
 
@@ -127,7 +136,10 @@ lint:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
-	$(if $(wildcard man/*.1),install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/)
+	for m in $(wildcard man/*.1); do \
+	  sed 's/^\.Os nbd-utils$$/& $(VERSION)/' $$m >$(DESTDIR)$(MANDIR)/man1/$${m#man/} && \
+	  chmod 644 $(DESTDIR)$(MANDIR)/man1/$${m#man/} || exit 1; \
+	done
 	install -m 644 completions/nbd-utils.bash $(DESTDIR)$(BASHCOMPDIR)/nbd-utils
 	for t in $(TOOLS); do ln -sf nbd-utils $(DESTDIR)$(BASHCOMPDIR)/nbd-$$t; done
 	install -m 644 completions/_nbd-utils $(DESTDIR)$(ZSHCOMPDIR)/_nbd-utils
@@ -172,4 +184,4 @@ clean:
 	rm -rf build build-asan build-fuzz build-deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
-.PHONY: all check check-sanitize check-valgrind unit lint install uninstall clean demo deps bench fuzz dist deb
+.PHONY: all check check-sanitize check-valgrind unit unit-bin lint install uninstall clean demo deps bench fuzz dist deb

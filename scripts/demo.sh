@@ -68,4 +68,9 @@ show nbd-info --json "$uri"
 show nbd-info --can trim "$uri" && echo "(exit 0: yes)" || echo "(exit $?: no)"
 show nbd-stat-map "$uri"
 show nbd-dump -n 256 "$uri"
-show nbd-copy "$uri" null:
+show nbd-copy --blkhash "$uri" "$tmp/disk.img"
+# The copy holds the same bytes: the same digest, read back from the file.
+show nbd-copy --blkhash "$tmp/disk.img" null:
+# A server of its own, slowed down so that the bar (drawn only when
+# stderr is a terminal) is there long enough to be seen.
+show nbd-copy -p -- [ nbdkit --filter=delay pattern 512M delay-read=20ms ] null:

@@ -5,18 +5,21 @@
 #   install-deps.sh        everything "make check" needs (tests/install.bats
 #                          builds the package, so its tools too)
 #   install-deps.sh deb    only what "make deb" needs
+#   install-deps.sh demo   only what "make demo" needs: the build and nbdkit
 set -u
 
 pkgs_build="gcc make pkg-config libnbd-dev libpopt-dev libgnutls28-dev libmagic-dev"
 pkgs_deb="build-essential dpkg-dev debhelper fakeroot lintian"
 pkgs_test="bats bats-support bats-assert nbdkit qemu-utils nbd-server gnutls-bin
-libnbd-bin nbdkit-plugin-python mandoc man-db zsh shellcheck file time python3 bsdextrautils clang libclang-rt-14-dev valgrind"
+libnbd-bin nbdkit-plugin-python mandoc man-db zsh shellcheck file time python3 bsdextrautils clang libclang-rt-14-dev valgrind
+parallel"
 
 case ${1:-check} in
 check) pkgs="$pkgs_build $pkgs_deb $pkgs_test" ;;
 deb) pkgs="$pkgs_build $pkgs_deb" ;;
+demo) pkgs="$pkgs_build nbdkit" ;;
 *)
-	echo "install-deps: unknown mode '$1' (check or deb)" >&2
+	echo "install-deps: unknown mode '$1' (check, deb or demo)" >&2
 	exit 1
 	;;
 esac
@@ -29,10 +32,15 @@ if ! command -v dpkg-query >/dev/null; then
 		echo "install-deps: building a Debian package needs a Debian system" >&2
 		exit 1
 	fi
+	if [ "${1:-check}" = demo ]; then
+		pkg-config --exists libnbd popt gnutls && command -v nbdkit >/dev/null && exit 0
+		echo "install-deps: not a Debian system; install: libnbd, popt, gnutls, libmagic (development files), nbdkit" >&2
+		exit 1
+	fi
 	if pkg-config --exists libnbd popt gnutls && command -v bats >/dev/null && command -v nbdkit >/dev/null; then
 		exit 0
 	fi
-	echo "install-deps: not a Debian system; install: libnbd, popt, gnutls, libmagic (development files), bats, nbdkit, qemu-utils, nbd-server, gnutls-bin, libnbd-bin" >&2
+	echo "install-deps: not a Debian system; install: libnbd, popt, gnutls, libmagic (development files), bats, GNU parallel, nbdkit, qemu-utils, nbd-server, gnutls-bin, libnbd-bin" >&2
 	exit 1
 fi
 
@@ -48,11 +56,15 @@ if [ "$(id -u)" -ne 0 ]; then
 else
 	SUDO=
 fi
-# apt's and dpkg's chatter goes to a log, shown only if they fail.
+# apt's and dpkg's chatter goes to a log, shown only if they fail.  By
+# default apt runs dpkg in a pseudo-terminal of its own and draws a
+# progress bar, which would reach the user's terminal despite the log.
 export DEBIAN_FRONTEND=noninteractive
+quiet=(-qq -o Dpkg::Use-Pty=0 -o Dpkg::Progress-Fancy=0)
 log=$(mktemp) || exit 1
 trap 'rm -f "$log"' EXIT
-if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+if ! { $SUDO apt-get "${quiet[@]}" update &&
+	$SUDO apt-get "${quiet[@]}" install -y --no-install-recommends "${missing[@]}"; } </dev/null >"$log" 2>&1; then
 	cat "$log" >&2
 	echo "install-deps: apt-get failed; install by hand: ${missing[*]}" >&2
 	exit 1

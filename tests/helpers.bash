@@ -262,3 +262,13 @@ tls_setup() {
 	pki=$BATS_FILE_TMPDIR/pki
 	psk=$BATS_FILE_TMPDIR/keys.psk
 }
+
+# Under "bats --jobs" (make check), the tests of one file run side by
+# side only in hostile.bats: each of its tests has a server of its own,
+# and the file alone takes longer than the rest of the suite divided
+# among the jobs.  Every other file runs its tests in order, as they
+# may share a file's setup (install.bats) or loop devices (block.bats).
+# bats reads this after sourcing the file, hence a plain assignment.
+if [ "${BATS_TEST_FILENAME##*/}" != hostile.bats ]; then
+	BATS_NO_PARALLELIZE_WITHIN_FILE=true
+fi
