@@ -14,6 +14,10 @@ bats_load_library bats-assert
 export NBDU_BUILD
 export LC_ALL=C.UTF-8
 unset NO_COLOR LIBNBD_DEBUG
+# "make check-sanitize" exports BUILD=build-asan and SANITIZE through
+# MAKEFLAGS; a test that runs make (an unpacked tarball, the package)
+# passes what it means on the command line instead.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 
 # Under "make check-valgrind" every tool runs under valgrind.
 nbdu_wrap=()
