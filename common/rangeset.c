@@ -161,6 +161,35 @@ rangeset_run(const struct rangeset *s, uint64_t off, uint64_t end, bool *in)
 	return (end_of(&s->r[i]) < end ? end_of(&s->r[i]) : end) - off;
 }
 
+bool
+rangeset_span(const struct rangeset *s, uint64_t off, uint64_t end,
+    uint64_t *first, uint64_t *last_end)
+{
+	size_t i, lo, hi;
+
+	if (off >= end)
+		return false;
+	i = first_ending_from(s, off);
+	if (i < s->n && end_of(&s->r[i]) == off)
+		i++;
+	if (i == s->n || s->r[i].off >= end)
+		return false;
+	/* The last range that starts before end: at i or after. */
+	lo = i;
+	hi = s->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->r[mid].off < end)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*first = s->r[i].off > off ? s->r[i].off : off;
+	*last_end = end_of(&s->r[lo]) < end ? end_of(&s->r[lo]) : end;
+	return true;
+}
+
 void
 rangeset_truncate(struct rangeset *s, size_t max)
 {

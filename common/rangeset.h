@@ -42,6 +42,13 @@ uint64_t rangeset_bytes(const struct rangeset *s);
 uint64_t rangeset_run(const struct rangeset *s, uint64_t off, uint64_t end,
     bool *in);
 
+/*
+ * Where the set's bytes in [off, end) begin and end: false if it has
+ * none there.
+ */
+bool rangeset_span(const struct rangeset *s, uint64_t off, uint64_t end,
+    uint64_t *first, uint64_t *last_end);
+
 /* Keeps the first max ranges (lowest offsets) and drops the rest. */
 void rangeset_truncate(struct rangeset *s, size_t max);
 

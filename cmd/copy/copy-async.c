@@ -468,7 +468,7 @@ claim_chunk(struct worker *w, struct copy_segments *segs)
 	if (c >= sh->size)
 		return false;
 	copy_segments_begin(segs, w->src, c, MIN(sh->chunk, sh->size - c),
-	    sh->plan.align, !sh->o->no_extents);
+	    sh->plan.align, !sh->o->no_extents, sh->o->todo);
 	return true;
 }
 
@@ -779,7 +779,8 @@ copy_async(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 	sh.size = copy_plan_body_end(&sh.plan, src->size);
 	if (sh.size > 0)
 		run_workers(&sh);
-	if (sh.size < (uint64_t)src->size)
+	if (sh.size < (uint64_t)src->size &&
+	    copy_plan_wanted(o, sh.size, src->size - sh.size))
 		copy_plan_tail(&sh.plan, src, dst, o, sh.size,
 		    src->size - sh.size, NULL);
 }

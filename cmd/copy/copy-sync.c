@@ -105,7 +105,7 @@ copy_extents(struct sync *s)
 	bool zero;
 
 	copy_segments_begin(&segs, s->src, 0, body, s->plan.align,
-	    !s->o->no_extents);
+	    !s->o->no_extents, s->o->todo);
 	while (copy_segments_next(&segs, &off, &len, &zero)) {
 		cli_check_interrupted();
 		if (zero) {
@@ -121,7 +121,7 @@ copy_extents(struct sync *s)
 	}
 	cli_check_interrupted();	/* the walk ends early on a signal */
 	copy_segments_end(&segs);
-	if (body < size)
+	if (body < size && copy_plan_wanted(s->o, body, size - body))
 		copy_plan_tail(&s->plan, s->src, s->dst, s->o, body,
 		    size - body, NULL);
 }

@@ -11,6 +11,7 @@
 #include "ep-arg.h"
 #include "extents.h"
 #include "progress.h"
+#include "rangeset.h"
 
 struct endpoint;
 
@@ -55,6 +56,14 @@ struct copy_opts {
 	char check[BLKHASH_HEX_MAX];	/* expected digest, "" if none */
 	int verify;		/* --verify */
 
+	/*
+	 * NULL: copy the whole source.  Otherwise only these ranges are
+	 * read and written (a resumed or an incremental copy), each made
+	 * whole blocks of the destination by copy_todo_align(); the rest of
+	 * the destination is left as it is.
+	 */
+	const struct rangeset *todo;
+
 	/* Settled by main's tune(), read by the engines. */
 	unsigned workers;
 	struct progress progress;
@@ -97,6 +106,14 @@ uint64_t copy_plan_request(const struct copy_plan *p, uint64_t n);
 uint64_t copy_plan_piece(uint64_t off, uint64_t len, uint64_t rs, bool zero);
 /* Where the source's whole blocks end; the bytes after are its tail. */
 uint64_t copy_plan_body_end(const struct copy_plan *p, uint64_t size);
+/* True if any byte of [off, off+len) is to be copied (o->todo). */
+bool copy_plan_wanted(const struct copy_opts *o, uint64_t off, uint64_t len);
+/*
+ * Rounds every range of todo out to whole blocks of align, within size
+ * (the source's): a block the destination takes whole is copied whole.
+ * -1 (ENOMEM) or 0.
+ */
+int copy_todo_align(struct rangeset *todo, uint32_t align, uint64_t size);
 /*
  * The tail: len bytes at off (a block boundary), less than a block, at
  * the end of the source.  The destination's bytes past them in the same
@@ -112,9 +129,14 @@ void copy_plan_tail(const struct copy_plan *p, struct endpoint *src,
  * The source range as the engines consume it (segments.c): each call
  * gives the next segment, data to read or a range that reads as zeroes.
  * Segments start on align; zero segments are whole blocks of holes, and
- * a block that is not all hole is part of a data segment.
+ * a block that is not all hole is part of a data segment.  With a todo
+ * set, only its parts of the range are given, and the extents are asked
+ * only from its first byte in the range to its last.
  */
 struct copy_segments {
+	const struct rangeset *todo;	/* NULL: all of the range */
+	uint64_t clip_off, clip_len;	/* a segment not yet clipped to todo */
+	bool clip_zero;
 	struct extent_iter *it;	/* NULL: the range is all data */
 	uint64_t off;		/* without it: the part not yet fetched */
 	uint64_t pos, end;	/* the part not yet handed out */
@@ -124,7 +146,8 @@ struct copy_segments {
 };
 
 void copy_segments_begin(struct copy_segments *s, struct endpoint *src,
-    uint64_t off, uint64_t len, uint32_t align, bool use_extents);
+    uint64_t off, uint64_t len, uint32_t align, bool use_extents,
+    const struct rangeset *todo);
 bool copy_segments_next(struct copy_segments *s, uint64_t *off,
     uint64_t *len, bool *zero);
 void copy_segments_end(struct copy_segments *s);

@@ -48,6 +48,35 @@ copy_plan_body_end(const struct copy_plan *p, uint64_t size)
 	return size - size % p->align;
 }
 
+bool
+copy_plan_wanted(const struct copy_opts *o, uint64_t off, uint64_t len)
+{
+	bool in;
+
+	return o->todo == NULL || len == 0 ||
+	    rangeset_run(o->todo, off, off + len, &in) < len || in;
+}
+
+int
+copy_todo_align(struct rangeset *todo, uint32_t align, uint64_t size)
+{
+	struct rangeset out = { 0 };
+
+	for (size_t i = 0; i < todo->n; i++) {
+		uint64_t lo = todo->r[i].off / align * align;
+		uint64_t hi = todo->r[i].off + todo->r[i].len;
+
+		hi = MIN((hi + align - 1) / align * align, size);
+		if (lo < hi && rangeset_add(&out, lo, hi - lo) == -1) {
+			rangeset_free(&out);
+			return -1;
+		}
+	}
+	rangeset_free(todo);
+	*todo = out;
+	return 0;
+}
+
 /* The end of the tail's block, within what the destination holds. */
 static uint64_t
 tail_block_end(const struct copy_plan *p, const struct endpoint *dst,

@@ -17,11 +17,23 @@
 
 void
 copy_segments_begin(struct copy_segments *s, struct endpoint *src,
-    uint64_t off, uint64_t len, uint32_t align, bool use_extents)
+    uint64_t off, uint64_t len, uint32_t align, bool use_extents,
+    const struct rangeset *todo)
 {
 	struct extents_opts eo = { .errors_as_data = true,
 	    .end_on_signal = true };
+	uint64_t first, last_end;
 
+	s->todo = todo;
+	s->clip_len = 0;
+	/* Extents outside the todo ranges would be asked for nothing. */
+	if (todo != NULL) {
+		if (rangeset_span(todo, off, off + len, &first, &last_end)) {
+			off = first;
+			len = last_end - first;
+		} else
+			len = 0;
+	}
 	s->it = use_extents && len > 0 ? extents_begin(src, off, len, &eo) :
 	    NULL;
 	s->off = off;
@@ -107,8 +119,8 @@ data_end(struct copy_segments *s)
 	return end;
 }
 
-bool
-copy_segments_next(struct copy_segments *s, uint64_t *off, uint64_t *len,
+static bool
+next_segment(struct copy_segments *s, uint64_t *off, uint64_t *len,
     bool *zero)
 {
 	uint64_t end;
@@ -125,5 +137,28 @@ copy_segments_next(struct copy_segments *s, uint64_t *off, uint64_t *len,
 		end = data_end(s);
 	*len = end - s->pos;
 	s->pos = end;
+	return true;
+}
+
+/* The segments, less what is outside the todo ranges. */
+bool
+copy_segments_next(struct copy_segments *s, uint64_t *off, uint64_t *len,
+    bool *zero)
+{
+	bool in;
+
+	if (s->todo == NULL)
+		return next_segment(s, off, len, zero);
+	do {
+		if (s->clip_len == 0 && !next_segment(s, &s->clip_off,
+		    &s->clip_len, &s->clip_zero))
+			return false;
+		*off = s->clip_off;
+		*len = rangeset_run(s->todo, s->clip_off,
+		    s->clip_off + s->clip_len, &in);
+		*zero = s->clip_zero;
+		s->clip_off += *len;
+		s->clip_len -= *len;
+	} while (!in);
 	return true;
 }

@@ -14,6 +14,7 @@
 #include "rangeset.h"
 
 #define SPACE	200
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
 
 static int failures;
 
@@ -25,6 +26,31 @@ static int failures;
 		failures++;						\
 	}								\
 } while (0)
+
+/* rangeset_span over a few windows, against the first and last bytes. */
+static void
+check_span(const struct rangeset *s, const bool *map, int step)
+{
+	for (uint64_t off = 0; off < SPACE; off += 37) {
+		for (uint64_t end = off; end <= SPACE; end += 29) {
+			uint64_t first = 0, last_end = 0, f = end, l = off;
+			bool found = rangeset_span(s, off, end, &first,
+			    &last_end);
+
+			for (uint64_t b = off; b < end; b++)
+				if (map[b]) {
+					f = MIN(f, b);
+					l = b + 1;
+				}
+			CHECK(found == (f < end), "step %d: span [%" PRIu64
+			    ", %" PRIu64 ") found", step, off, end);
+			if (found)
+				CHECK(first == f && last_end == l, "step %d: "
+				    "span [%" PRIu64 ", %" PRIu64 ")", step,
+				    off, end);
+		}
+	}
+}
 
 static void
 check_against(const struct rangeset *s, const bool *map, int step)
@@ -52,6 +78,7 @@ check_against(const struct rangeset *s, const bool *map, int step)
 		CHECK(rangeset_covers(s, b, 1) == map[b], "step %d", step);
 	}
 	CHECK(rangeset_bytes(s) == bytes, "step %d: bytes", step);
+	check_span(s, map, step);
 }
 
 static void
