@@ -51,6 +51,33 @@ checksum_begin(struct copy_opts *opts)
 	return cs;
 }
 
+/*
+ * The synchronous engine into null:, so holes cost a digest here too;
+ * its own options, so nothing counts in the copy's progress.
+ */
+void
+checksum_fill(struct checksum *cs, struct endpoint *ep,
+    const struct rangeset *ranges, const struct copy_opts *o)
+{
+	struct ep_arg null_arg = { .kind = EP_ARG_NULL, .str = "null:",
+	    .display = (char *)"null:" };
+	struct ep_open_opts no = { .mode = EP_WRITE, .side = "checksum" };
+	struct copy_opts h = {
+		.request_size = o->request_size,
+		.no_extents = o->no_extents,
+		.todo = ranges,
+		.hook = checksum_hook,
+		.hook_opaque = cs,
+	};
+	struct endpoint *null;
+
+	if (ranges->n == 0)
+		return;
+	null = ep_open(&null_arg, &no);
+	copy_sync(ep, null, &h);
+	ep_close(null);
+}
+
 void
 checksum_end(struct checksum *cs, const struct endpoint *src,
     char hex[BLKHASH_HEX_MAX])

@@ -166,6 +166,13 @@ bool copy_is_zero(const void *buf, size_t len);
  */
 struct checksum;
 struct checksum *checksum_begin(struct copy_opts *opts);
+/*
+ * Hashes ranges of ep that the copy does not pass through the hook: the
+ * done part of a resumed copy (from the source), the clean part of an
+ * incremental one (from the destination).  Main thread only.
+ */
+void checksum_fill(struct checksum *cs, struct endpoint *ep,
+    const struct rangeset *ranges, const struct copy_opts *o);
 void checksum_end(struct checksum *cs, const struct endpoint *src,
     char hex[BLKHASH_HEX_MAX]);
 
