@@ -88,7 +88,7 @@ check-sanitize: deps
 # so by default a subset that runs every tool's main paths, errors and
 # signals included (a few minutes); VALGRIND_TESTS=tests runs it all.
 VALGRIND_TESTS ?= tests/cli.bats tests/info.bats tests/dump.bats \
-	tests/stat-map.bats tests/copy-file.bats tests/copy-errors.bats
+	tests/stat-map.bats tests/copy-file.bats tests/copy-usage.bats tests/signal-exit.bats
 check-valgrind: deps
 	@$(MAKE) --no-print-directory all
 	NBDU_BUILD=$(abspath $(BUILD)) NBDU_VALGRIND=1 bats $(VALGRIND_TESTS)

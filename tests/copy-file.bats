@@ -5,63 +5,54 @@
 
 load helpers
 
-# mkimg FILE: 4 MiB of varied bytes with a hole and a run of zeroes.
-mkimg() {
-	rm -f "$1"
-	truncate -s 4M "$1"
-	head -c 1M /dev/urandom | dd of="$1" conv=notrunc status=none
-	printf 'tail' | dd of="$1" bs=1 seek=$((4 * 1024 * 1024 - 4)) \
-		conv=notrunc status=none
-}
-
 @test "copy: file to a new file" {
-	mkimg src.img
+	mkimg src.img 4
 	run_tool nbd-copy src.img dst.img
 	cmp src.img dst.img
 	[ "$(stat -c %s dst.img)" -eq 4194304 ]
 }
 
 @test "copy: an existing larger file is cut to the source size" {
-	mkimg src.img
+	mkimg src.img 4
 	head -c 8M /dev/urandom >dst.img
 	run_tool nbd-copy src.img dst.img
 	cmp src.img dst.img
 }
 
 @test "copy: an existing smaller file is extended to the source size" {
-	mkimg src.img
+	mkimg src.img 4
 	head -c 1000 /dev/urandom >dst.img
 	run_tool nbd-copy src.img dst.img
 	cmp src.img dst.img
 }
 
 @test "copy: file to stdout" {
-	mkimg src.img
+	mkimg src.img 4
 	tool nbd-copy src.img - >out.img
 	cmp src.img out.img
 }
 
 @test "copy: stdin to a new file, holes at the end kept" {
-	mkimg src.img
+	mkimg src.img 4
 	truncate -s 6M src.img
 	tool nbd-copy - dst.img <src.img
 	cmp src.img dst.img
 }
 
 @test "copy: stdin to stdout" {
-	mkimg src.img
+	mkimg src.img 4
 	tool nbd-copy - - <src.img | cat >out.img
 	cmp src.img out.img
 }
 
 @test "copy: a pipe to a file" {
-	mkimg src.img
+	mkimg src.img 4
 	cat src.img | tool nbd-copy - dst.img
 	cmp src.img dst.img
 }
 
 @test "copy: file to null:" {
-	mkimg src.img
+	mkimg src.img 4
 	run_tool nbd-copy src.img null:
 	[ -z "$output" ] && [ -z "$stderr" ]
 }
@@ -78,25 +69,16 @@ mkimg() {
 	[ "$(stat -c %s dst2.img)" -eq 0 ]
 }
 
-@test "copy: a file onto itself is refused before truncating it" {
-	mkimg src.img
-	cp src.img keep.img
-	ln src.img link.img
-	run_tool 1 nbd-copy src.img link.img
-	assert_one_line_error nbd-copy "same file"
-	cmp src.img keep.img
-}
-
 @test "copy: stdout that is a terminal is refused" {
 	require script --version
-	mkimg src.img
+	mkimg src.img 4
 	run script -qec "$NBDU_BUILD/nbd-copy src.img -" /dev/null
 	[ "$status" -eq 1 ]
 	[[ $output == *terminal* ]]
 }
 
 @test "copy: --synchronous, -T, -R, --request-size give the same bytes" {
-	mkimg src.img
+	mkimg src.img 4
 	while read -r args; do
 		rm -f dst.img
 		# shellcheck disable=SC2086

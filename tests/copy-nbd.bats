@@ -5,18 +5,8 @@
 
 load helpers
 
-# A 32 MiB source image with data, a hole and a tail mark.
-mkimg() {
-	rm -f "$1"
-	truncate -s 32M "$1"
-	head -c 3M /dev/urandom | dd of="$1" conv=notrunc status=none
-	head -c 1M /dev/urandom | dd of="$1" bs=1M seek=20 conv=notrunc status=none
-	printf 'end!' | dd of="$1" bs=1 seek=$((32 * 1024 * 1024 - 4)) \
-		conv=notrunc status=none
-}
-
 @test "copy: file to NBD and back" {
-	mkimg src.img
+	mkimg src.img 32
 	start_nbdkit mem memory 32M
 	run_tool nbd-copy src.img "$mem"
 	run_tool nbd-copy "$mem" back.img
@@ -24,7 +14,7 @@ mkimg() {
 }
 
 @test "copy: NBD to NBD, multi-conn on both sides" {
-	mkimg src.img
+	mkimg src.img 32
 	start_nbdkit a memory 32M
 	start_nbdkit b memory 32M
 	run_tool nbd-copy src.img "$a"
@@ -34,7 +24,7 @@ mkimg() {
 }
 
 @test "copy: [ CMD ] on both sides" {
-	mkimg src.img
+	mkimg src.img 32
 	# nbdkit's file plugin needs the file to exist: create it first.
 	truncate -s 32M dst.img
 	run_tool nbd-copy -- [ nbdkit -r file src.img ] [ nbdkit file dst.img ]
@@ -42,7 +32,7 @@ mkimg() {
 }
 
 @test "copy: NBD to stdout and stdin to NBD" {
-	mkimg src.img
+	mkimg src.img 32
 	start_nbdkit mem memory 32M
 	tool nbd-copy - "$mem" <src.img
 	tool nbd-copy "$mem" - >out.img
@@ -57,7 +47,7 @@ mkimg() {
 
 @test "copy: qemu-nbd qcow2 on both sides" {
 	require qemu-img --version
-	mkimg src.img
+	mkimg src.img 32
 	qemu-img create -q -f qcow2 a.qcow2 32M
 	qemu-img create -q -f qcow2 b.qcow2 32M
 	run_tool nbd-copy -- src.img [ qemu-nbd -f qcow2 a.qcow2 ]
@@ -73,7 +63,7 @@ mkimg() {
 }
 
 @test "copy: destination smaller than the source fails before writing" {
-	mkimg src.img
+	mkimg src.img 32
 	start_nbdkit mem --filter=log memory 16M logfile="$BATS_TEST_TMPDIR/log"
 	run_tool 1 nbd-copy src.img "$mem"
 	assert_one_line_error nbd-copy "smaller than the source's"
@@ -81,7 +71,7 @@ mkimg() {
 }
 
 @test "copy: a larger destination keeps its bytes past the source size" {
-	mkimg src.img
+	mkimg src.img 32
 	head -c 40M /dev/urandom >big.img
 	start_nbdkit mem memory 40M
 	run_tool nbd-copy big.img "$mem"
@@ -92,7 +82,7 @@ mkimg() {
 }
 
 @test "copy: a read-only destination fails before writing" {
-	mkimg src.img
+	mkimg src.img 32
 	start_nbdkit mem -r memory 32M
 	run_tool 1 nbd-copy src.img "$mem"
 	assert_one_line_error nbd-copy "read-only"
@@ -110,7 +100,7 @@ mkimg() {
 }
 
 @test "copy: -C, -T, -R, --request-size, --synchronous give the same bytes" {
-	mkimg src.img
+	mkimg src.img 32
 	start_nbdkit mem -r file src.img
 	while read -r args; do
 		rm -f dst.img

@@ -15,18 +15,8 @@ setup() {
 	tls_setup
 }
 
-# An 8 MiB image: random data, a hole, more data, and a mark at the end.
-mkimg() {
-	rm -f "$1"
-	truncate -s 8M "$1"
-	head -c 2M /dev/urandom | dd of="$1" conv=notrunc status=none
-	head -c 1M /dev/urandom | dd of="$1" bs=1M seek=5 conv=notrunc status=none
-	printf 'end!' | dd of="$1" bs=1 seek=$((8 * 1024 * 1024 - 4)) \
-		conv=notrunc status=none
-}
-
 @test "copy-tls: X.509: file to nbds+unix:// and back" {
-	mkimg src.img
+	mkimg src.img 8
 	start_nbdkit srv --tls=require --tls-certificates="$pki" memory 8M
 	local uri="nbds+unix:///?socket=${srv_sock}&tls-certificates=$pki"
 	run_tool nbd-copy src.img "$uri"
@@ -40,7 +30,7 @@ mkimg() {
 }
 
 @test "copy-tls: PSK: file to nbds+unix:// and back" {
-	mkimg src.img
+	mkimg src.img 8
 	start_nbdkit srv --tls=require --tls-psk="$psk" memory 8M
 	local uri="nbds+unix://alice@/?socket=${srv_sock}&tls-psk-file=$psk"
 	run_tool nbd-copy src.img "$uri"
@@ -51,7 +41,7 @@ mkimg() {
 }
 
 @test "copy-tls: nbds+unix:// to nbds+unix://, X.509 to PSK, every engine" {
-	mkimg src.img
+	mkimg src.img 8
 	start_nbdkit a --tls=require --tls-certificates="$pki" memory 8M
 	local ua="nbds+unix:///?socket=${a_sock}&tls-certificates=$pki"
 	local i=0 variant ub
@@ -70,7 +60,7 @@ mkimg() {
 }
 
 @test "copy-tls: streams to and from nbds+unix://" {
-	mkimg src.img
+	mkimg src.img 8
 	start_nbdkit srv --tls=require --tls-psk="$psk" memory 8M
 	local uri="nbds+unix://alice@/?socket=${srv_sock}&tls-psk-file=$psk"
 	tool nbd-copy - "$uri" <src.img
@@ -79,7 +69,7 @@ mkimg() {
 }
 
 @test "copy-tls: plain nbd+unix:// against --tls=require is exit 1, one line" {
-	mkimg src.img
+	mkimg src.img 8
 	start_nbdkit srv --tls=require --tls-psk="$psk" memory 8M
 	run_tool 1 nbd-copy "$srv" out.img
 	assert_output ''
@@ -88,18 +78,4 @@ mkimg() {
 	assert_output ''
 	assert_one_line_error nbd-copy "$srv"
 	run -1 nbdcopy src.img "$srv"
-}
-
-@test "copy-tls: a wrong PSK is exit 1 with one line, nothing written" {
-	mkimg src.img
-	start_nbdkit srv --tls=require --tls-psk="$psk" memory 8M
-	psktool -u alice -p other.psk >/dev/null
-	run_tool 1 nbd-copy src.img \
-		"nbds+unix://alice@/?socket=${srv_sock}&tls-psk-file=$PWD/other.psk"
-	assert_output ''
-	assert_one_line_error nbd-copy 'nbds+unix://alice@/'
-	# Still all zeroes: the failed copy wrote nothing.
-	run_tool nbd-copy \
-		"nbds+unix://alice@/?socket=${srv_sock}&tls-psk-file=$psk" got.img
-	cmp got.img <(head -c 8M /dev/zero)
 }

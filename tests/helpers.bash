@@ -276,3 +276,63 @@ tls_setup() {
 if [ "${BATS_TEST_FILENAME##*/}" != hostile.bats ]; then
 	BATS_NO_PARALLELIZE_WITHIN_FILE=true
 fi
+
+# mkimg FILE MIB: a sparse image of MIB MiB (4 or more) with random data
+# in its first eighth, a MiB of it at five eighths, a hole between and
+# the mark "end!" in its last four bytes, so copies meet data, holes and
+# an end that is not a whole block of data.
+mkimg() {
+	local f=$1 mib=$2
+	rm -f "$f"
+	truncate -s "${mib}M" "$f"
+	head -c "$((mib / 8 > 0 ? mib / 8 : 1))M" /dev/urandom |
+		dd of="$f" conv=notrunc status=none
+	head -c 1M /dev/urandom |
+		dd of="$f" bs=1M seek=$((mib * 5 / 8)) conv=notrunc status=none
+	printf 'end!' | dd of="$f" bs=1 seek=$((mib * 1048576 - 4)) \
+		conv=notrunc status=none
+}
+
+# assert_error_is LINE: stderr is exactly LINE (run_tool checked the exit).
+assert_error_is() {
+	[ "${#stderr_lines[@]}" -eq 1 ] || fail "want one line: $stderr"
+	[ "${stderr_lines[0]}" = "$1" ] ||
+		fail "got '${stderr_lines[0]}', want '$1'"
+}
+
+# assert_error_matches REGEX: stderr is one line matching REGEX.
+assert_error_matches() {
+	[ "${#stderr_lines[@]}" -eq 1 ] || fail "want one line: $stderr"
+	[[ ${stderr_lines[0]} =~ $1 ]] ||
+		fail "'${stderr_lines[0]}' does not match '$1'"
+}
+
+# quote_re TEXT: TEXT as a bash extended regular expression.
+quote_re() {
+	printf '%s' "$1" | sed 's/[][\\.*^$?+(){}|]/\\&/g'
+}
+
+# map_same_as_nbdinfo URI [OPTION...]: nbd-stat-map prints what
+# nbdinfo --map prints, and nothing on stderr (skipped without nbdinfo).
+map_same_as_nbdinfo() {
+	local uri=$1 want
+	shift
+	command -v nbdinfo >/dev/null || return 0
+	want=$(nbdinfo --map "$@" "$uri") || fail "nbdinfo failed"
+	run_tool nbd-stat-map "$@" "$uri"
+	assert_output "$want"
+	[ -z "$stderr" ] || fail "unexpected stderr: $stderr"
+}
+
+# copy_appending FILE ARGS...: nbd-copy ARGS with stdout appended to
+# FILE, for "run" (which would capture stdout itself).
+copy_appending() {
+	local out=$1
+	shift
+	"${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" "$@" >>"$out"
+}
+
+# Random bytes with no run of zeroes, so every block is written.
+random_img() {
+	head -c "$2" /dev/urandom | tr '\0' '\1' >"$1"
+}

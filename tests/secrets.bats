@@ -176,12 +176,16 @@ print(s.getsockname()[1])')
 	assert_output 1048576
 }
 
-@test "secrets: a wrong PSK or plain NBD to a TLS-only server is exit 1 for every tool" {
+@test "secrets: a wrong PSK or plain NBD to a TLS-only server is exit 1 for every tool, nothing written" {
 	start_nbdkit srv --tls=require --tls-psk="$psk" memory 1M
 	each_tool 1 "nbds+unix://alice@/?socket=$srv_sock&tls-psk-file=$wrong"
+	each_tool 1 "nbds+unix://bob@/?socket=$srv_sock&tls-psk-file=$psk"
 	each_tool 1 "nbd+unix:///?socket=$srv_sock"
 	each_tool 1 "nbd+unix://alice@/?socket=$srv_sock&tls-psk-file=$psk"
 	# A plain server is no TLS server: nbds:// does not fall back.
 	start_nbdkit plain memory 1M
 	each_tool 1 "nbds+unix://alice@/?socket=$plain_sock&tls-psk-file=$psk"
+	# The copies that failed wrote nothing.
+	run_tool nbd-copy "nbds+unix://alice@/?socket=$srv_sock&tls-psk-file=$psk" got.img
+	cmp got.img <(head -c 1M /dev/zero)
 }

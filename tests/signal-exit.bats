@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # SPEC 1.3, issue 16 item 5: a tool stopped by SIGINT or SIGTERM cleans
 # up and then ends by that signal, so the caller sees 130 or 143 and a
-# shell loop around it stops.  (Every tool with its "[ CMD ]" server is
-# in hygiene.bats; stalled servers in hostile.bats.)
+# shell loop around it stops, with its "[ CMD ]" server reaped.  (Every
+# tool's servers are in hygiene.bats; stalled servers in hostile.bats.)
 
 load helpers
 
@@ -54,4 +54,33 @@ ctrl_c_loop() {
 	[ "$st" -eq 130 ] || fail "bash: exit $st: $(cat err)"
 	[ ! -s out ] || fail "the loop went on: $(cat out)"
 	[ "$(cat err)" = "nbd-copy: interrupted" ]
+}
+
+# interrupt SIGNAL ARGS...: starts a slow copy, signals it once the
+# "[ CMD ]" server is up, and checks that nbd-copy died by that signal
+# (128 + its number, SPEC 1.3) and that the server is gone.
+interrupt() {
+	local sig=$1 pid spid st=0 want
+	shift
+	"$NBDU_BUILD/nbd-copy" "$@" -- [ nbdkit -P "$BATS_TEST_TMPDIR/srv.pid" \
+		--filter=delay pattern 1G delay-read=1 ] null: 2>err &
+	pid=$!
+	_wait_file "$BATS_TEST_TMPDIR/srv.pid"
+	spid=$(cat "$BATS_TEST_TMPDIR/srv.pid")
+	sleep 0.5
+	kill "-$sig" "$pid"
+	wait "$pid" || st=$?
+	want=$((128 + $(kill -l "$sig")))
+	[ "$st" -eq "$want" ] || fail "exit status $st, wanted $want: $(cat err)"
+	grep -q 'nbd-copy: interrupted' err
+	! kill -0 "$spid" 2>/dev/null || fail "server $spid still running"
+}
+
+@test "copy: SIGINT stops cleanly and reaps the server" {
+	interrupt INT
+}
+
+@test "copy: SIGTERM stops cleanly, synchronous copy too" {
+	interrupt TERM
+	interrupt TERM --synchronous
 }

@@ -7,16 +7,6 @@
 
 load helpers
 
-# same_as_nbdinfo URI ARGS...: as in stat-map.bats.
-same_as_nbdinfo() {
-	local uri=$1 want
-	shift
-	command -v nbdinfo >/dev/null || return 0
-	want=$(nbdinfo --map "$@" "$uri") || fail "nbdinfo failed"
-	run_tool nbd-stat-map "$@" "$uri"
-	assert_output "$want"
-}
-
 # A 4M backing chain: base has 1M of data at 0; top writes 1M at 512k
 # and zeroes 512k at 3M.
 make_chain() {
@@ -48,10 +38,10 @@ eval_extents() {
 	   3145728      524288    1  local
 	   3670016      524288    0  absent
 	EOF
-	same_as_nbdinfo "$q" --map=qemu:allocation-depth
-	same_as_nbdinfo "$q" --map=qemu:allocation-depth --totals
-	same_as_nbdinfo "$q"
-	same_as_nbdinfo "$q" --totals
+	map_same_as_nbdinfo "$q" --map=qemu:allocation-depth
+	map_same_as_nbdinfo "$q" --map=qemu:allocation-depth --totals
+	map_same_as_nbdinfo "$q"
+	map_same_as_nbdinfo "$q" --totals
 }
 
 @test "stat-map: qemu:dirty-bitmap:NAME says clean and dirty" {
@@ -74,8 +64,8 @@ eval_extents() {
 	   2031616  96.9%   0 clean
 	     65536   3.1%   1 dirty
 	EOF
-	same_as_nbdinfo "$q" --map=qemu:dirty-bitmap:b0
-	same_as_nbdinfo "$q" --map=qemu:dirty-bitmap:b0 --totals
+	map_same_as_nbdinfo "$q" --map=qemu:dirty-bitmap:b0
+	map_same_as_nbdinfo "$q" --map=qemu:dirty-bitmap:b0 --totals
 }
 
 @test "stat-map: a context the server lacks is an error, as in nbdinfo" {
@@ -118,7 +108,7 @@ eval_extents() {
 	    131072       65536    0  data
 	    196608        8192    3  hole,zero
 	EOF
-	same_as_nbdinfo "$e"
+	map_same_as_nbdinfo "$e"
 }
 
 @test "stat-map: 1-byte extents, one per request" {
@@ -134,7 +124,7 @@ eval_extents() {
 	         6           1    0  data
 	         7           1    3  hole,zero
 	EOF
-	same_as_nbdinfo "$e"
+	map_same_as_nbdinfo "$e"
 }
 
 @test "stat-map: extents running past the request are clipped" {

@@ -10,18 +10,6 @@ load helpers
 # multiple of 512, a zero-filled page ("zero") next to data.
 DATA='1 @1000 2 @65537 3 @1048576 0 @4000000 1'
 
-# same_as_nbdinfo URI ARGS...: our map equals nbdinfo --map ARGS on URI
-# (skipped where nbdinfo is not installed).
-same_as_nbdinfo() {
-	local uri=$1 want
-	shift
-	command -v nbdinfo >/dev/null || return 0
-	want=$(nbdinfo --map "$@" "$uri") || fail "nbdinfo failed"
-	run_tool nbd-stat-map "$@" "$uri"
-	assert_output "$want"
-	[ -z "$stderr" ] || fail "unexpected stderr: $stderr"
-}
-
 @test "stat-map: data plugin extents at odd offsets, as nbdinfo prints them" {
 	start_nbdkit d data "$DATA" size=5000001
 	run_tool nbd-stat-map "$d"
@@ -35,8 +23,8 @@ same_as_nbdinfo() {
 	   3997696       32768    0  data
 	   4030464      969537    3  hole,zero
 	EOF
-	same_as_nbdinfo "$d"
-	same_as_nbdinfo "$d" --totals
+	map_same_as_nbdinfo "$d"
+	map_same_as_nbdinfo "$d" --totals
 }
 
 @test "stat-map: --totals gives bytes and percentages per type" {
@@ -56,8 +44,8 @@ same_as_nbdinfo() {
 			runlength=65536 percent=$((seed * 20))
 	done
 	for seed in s1 s2 s3; do
-		same_as_nbdinfo "${!seed}"
-		same_as_nbdinfo "${!seed}" --totals
+		map_same_as_nbdinfo "${!seed}"
+		map_same_as_nbdinfo "${!seed}" --totals
 	done
 }
 
@@ -67,15 +55,15 @@ same_as_nbdinfo() {
 	assert_output "         0    10485760    3  hole,zero"
 	qemu-io -f raw -c 'write -P 7 1M 64k' -c 'write -z 4M 64k' "$m" \
 		>/dev/null
-	same_as_nbdinfo "$m"
-	same_as_nbdinfo "$m" --totals
+	map_same_as_nbdinfo "$m"
+	map_same_as_nbdinfo "$m" --totals
 }
 
 @test "stat-map: a server with block size limits matches nbdinfo" {
 	start_nbdkit s sparse-random 10M seed=9 runlength=4096 \
 		--filter=blocksize minblock=4096 maxdata=65536
-	same_as_nbdinfo "$s"
-	same_as_nbdinfo "$s" --totals
+	map_same_as_nbdinfo "$s"
+	map_same_as_nbdinfo "$s" --totals
 }
 
 @test "stat-map: --offset and --length clip extents, offsets stay absolute" {

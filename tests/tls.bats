@@ -59,18 +59,6 @@ setup() {
 	assert_output ''
 }
 
-@test "tls: a wrong PSK or an unknown user is exit 1" {
-	start_nbdkit srv --tls=require --tls-psk="$psk" memory 1M
-	psktool -u alice -p other.psk >/dev/null
-	run_tool 1 nbd-info --size \
-		"nbds+unix://alice@/?socket=${srv_sock}&tls-psk-file=$PWD/other.psk"
-	assert_output ''
-	assert_one_line_error nbd-info 'nbds+unix://alice@/'
-	run_tool 1 nbd-info --size \
-		"nbds+unix://bob@/?socket=${srv_sock}&tls-psk-file=$psk"
-	assert_output ''
-}
-
 @test "tls: --is tls is 2 without TLS, and nbds:// needs a TLS server" {
 	start_nbdkit plain memory 1M
 	run_tool 2 nbd-info --is tls "$plain"
