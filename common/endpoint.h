@@ -85,7 +85,9 @@ struct endpoint_ops {
 	/*
 	 * For ep_try_poll(): the fd to wait on and the poll(2) events it
 	 * needs (-1 if none), and the hook to run when it is ready (0 or an
-	 * errno value: the connection is dead, its commands failed).
+	 * errno value: the connection is dead, its commands failed).  With
+	 * ep_retry set, either may first mend a fault (wait, reconnect,
+	 * send again), so it may block up to the retry delay.
 	 */
 	int (*poll_fd)(struct endpoint *, short *events);
 	int (*poll_notify)(struct endpoint *, short revents);
