@@ -10,6 +10,7 @@
 
 #include <libnbd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "interrupt.h"
 #include "uri.h"
@@ -99,17 +100,28 @@ conn_die(const struct conn *c)
 /*
  * Runs the state machine while the handshake (or an option) is in
  * progress, as libnbd's own synchronous calls do, but with a timeout so
- * that SIGINT/SIGTERM stop a server that never answers.
+ * that SIGINT/SIGTERM stop a server that never answers, and until
+ * deadline (clock_now_ns(); 0: none) for --timeout.
  */
 static int
-wait_connecting(struct nbd_handle *h)
+wait_connecting(struct nbd_handle *h, int64_t deadline)
 {
 	while (nbd_aio_is_connecting(h) == 1) {
+		int64_t left = deadline - clock_now_ns();
+		int ms = 1000;
+
 		if (cli_interrupted) {
 			snprintf(last_error, sizeof(last_error), "interrupted");
 			return -1;
 		}
-		if (nbd_poll(h, 1000) == -1 && nbd_get_errno() != EINTR) {
+		if (deadline != 0 && left <= 0) {
+			snprintf(last_error, sizeof(last_error), "%s",
+			    strerror(ETIMEDOUT));
+			return -1;
+		}
+		if (deadline != 0 && left < ms * 1000000LL)
+			ms = left / 1000000 + 1;
+		if (nbd_poll(h, ms) == -1 && nbd_get_errno() != EINTR) {
 			keep_error("connection failed");
 			return -1;
 		}
@@ -131,13 +143,13 @@ option_done(void *user, int *error)
 /* Issues an option with its completion going to *err, then waits. */
 static int
 wait_option(struct nbd_handle *h, int issued, const char *call,
-    const char *request, int *err)
+    const char *request, int *err, int64_t deadline)
 {
 	if (issued == -1) {
 		keep_error("option refused");
 		return -1;
 	}
-	if (wait_connecting(h) == -1)
+	if (wait_connecting(h, deadline) == -1)
 		return -1;
 	if (*err != 0) {
 		keep_option_error(call, request, *err);
@@ -147,13 +159,13 @@ wait_option(struct nbd_handle *h, int issued, const char *call,
 }
 
 static int
-opt_go(struct nbd_handle *h)
+opt_go(struct nbd_handle *h, int64_t deadline)
 {
 	int e = 0;
 
 	return wait_option(h, nbd_aio_opt_go(h, (nbd_completion_callback){
 	    .callback = option_done, .user_data = &e }), "nbd_opt_go",
-	    "opt_go", &e);
+	    "opt_go", &e, deadline);
 }
 
 static int
@@ -163,7 +175,7 @@ opt_info(struct nbd_handle *h)
 
 	return wait_option(h, nbd_aio_opt_info(h, (nbd_completion_callback){
 	    .callback = option_done, .user_data = &e }), "nbd_opt_info",
-	    "opt_info", &e);
+	    "opt_info", &e, 0);
 }
 
 static int
@@ -207,7 +219,8 @@ setup_handle(struct nbd_handle *h, const struct conn_want *want,
 /* Sets want->export_name after nbd_connect_uri, then finishes the
  * handshake unless the caller asked for opt mode. */
 static int
-override_uri_export(struct nbd_handle *h, const struct conn_want *want)
+override_uri_export(struct nbd_handle *h, const struct conn_want *want,
+    int64_t deadline)
 {
 	if (nbd_aio_is_negotiating(h) != 1)
 		return 0;	/* oldstyle: the server has no names */
@@ -215,7 +228,7 @@ override_uri_export(struct nbd_handle *h, const struct conn_want *want)
 		keep_error("bad export name");
 		return -1;
 	}
-	return want->opt_mode ? 0 : opt_go(h);
+	return want->opt_mode ? 0 : opt_go(h, deadline);
 }
 
 static bool
@@ -327,7 +340,8 @@ keep_server_exit(pid_t pid)
 }
 
 static int
-connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
+connect_handle(struct nbd_handle *h, const struct ep_arg *arg,
+    int64_t deadline)
 {
 	char *uri;
 	pid_t server = 0;
@@ -358,7 +372,7 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg)
 		keep_error("connect failed");
 		return -1;
 	}
-	if (wait_connecting(h) == -1) {
+	if (wait_connecting(h, deadline) == -1) {
 		if (server > 0)
 			keep_server_exit(server);
 		return -1;
@@ -410,34 +424,49 @@ record(struct conn *c, const struct conn_want *want)
 			c->contexts[c->ncontexts++] = want->contexts[i];
 }
 
+/*
+ * Creates c->h and connects it to c->arg as want asks, within
+ * want->timeout_ns.  -1 with last_error set; c->h is then left for
+ * conn_close() (or the next reconnect) to close.
+ */
+static int
+connect_conn(struct conn *c, const struct conn_want *want)
+{
+	bool late_name = want->export_name != NULL &&
+	    c->arg->kind == EP_ARG_URI;
+	int64_t deadline = want->timeout_ns > 0 ?
+	    clock_now_ns() + want->timeout_ns : 0;
+
+	c->h = nbd_create();
+	if (c->h == NULL) {
+		snprintf(last_error, sizeof(last_error), "%s", nbd_get_error());
+		return -1;
+	}
+	if (setup_handle(c->h, want, late_name) == -1) {
+		keep_error("bad settings");
+		return -1;
+	}
+	if (connect_handle(c->h, c->arg, deadline) == -1 ||
+	    (late_name && override_uri_export(c->h, want, deadline) == -1))
+		return -1;
+	return 0;
+}
+
 struct conn *
 conn_try_open(const struct ep_arg *arg, const struct conn_want *want)
 {
-	bool late_name = want->export_name != NULL && arg->kind == EP_ARG_URI;
 	struct conn *c;
-	last_error[0] = '\0';
 
+	last_error[0] = '\0';
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		err(EXIT_FAILURE, "calloc");
 	c->arg = arg;
 	c->name = arg->display;
 	c->size = -1;
-	c->h = nbd_create();
-	if (c->h == NULL) {
-		snprintf(last_error, sizeof(last_error), "%s", nbd_get_error());
-		free(c);
-		return NULL;
-	}
 	/* Registered before connecting so a "[ CMD ]" is reaped on any exit. */
 	register_conn(c);
-	if (setup_handle(c->h, want, late_name) == -1) {
-		keep_error("bad settings");
-		conn_close(c);
-		return NULL;
-	}
-	if (connect_handle(c->h, arg) == -1 ||
-	    (late_name && override_uri_export(c->h, want) == -1)) {
+	if (connect_conn(c, want) == -1) {
 		conn_close(c);
 		return NULL;
 	}
@@ -447,6 +476,34 @@ conn_try_open(const struct ep_arg *arg, const struct conn_want *want)
 	else
 		record(c, want);
 	return c;
+}
+
+/* Closes the handle at once: the server is gone or does not answer. */
+static void
+drop_handle(struct conn *c)
+{
+	if (c->h == NULL)
+		return;
+	nbd_kill_subprocess(c->h, 0);
+	nbd_close(c->h);
+	c->h = NULL;
+}
+
+int
+conn_reconnect(struct conn *c)
+{
+	last_error[0] = '\0';
+	if (c->arg->kind != EP_ARG_URI) {
+		snprintf(last_error, sizeof(last_error),
+		    "a [ CMD ] server cannot be reconnected");
+		return -1;
+	}
+	drop_handle(c);
+	if (connect_conn(c, &c->c_want) == -1)
+		return -1;
+	c->unresponsive = false;
+	record(c, &c->c_want);
+	return 0;
 }
 
 struct conn *
@@ -468,7 +525,7 @@ conn_go(struct conn *c, const char *export_name)
 		keep_error("bad export name");
 		return -1;
 	}
-	if (opt_go(c->h) == -1)
+	if (opt_go(c->h, 0) == -1)
 		return -1;
 	record(c, &c->c_want);
 	return 0;
@@ -497,7 +554,7 @@ conn_info(struct conn *c, const char *export_name)
 		 * way tells them apart from a refused export.
 		 */
 		if (cli_interrupted || nbd_aio_is_negotiating(c->h) != 1 ||
-		    opt_go(c->h) == -1)
+		    opt_go(c->h, 0) == -1)
 			return -1;
 	}
 	record(c, &c->c_want);
@@ -539,7 +596,7 @@ conn_list_exports(struct conn *c,
 	return wait_option(c->h, nbd_aio_opt_list(c->h, (nbd_list_callback){
 	    .callback = list_export_cb, .user_data = &l },
 	    (nbd_completion_callback){ .callback = option_done,
-	    .user_data = &e }), "nbd_opt_list", "list", &e);
+	    .user_data = &e }), "nbd_opt_list", "list", &e, 0);
 }
 
 int
@@ -554,7 +611,7 @@ conn_list_contexts(struct conn *c, int (*fn)(void *opaque, const char *name),
 	    (nbd_context_callback){ .callback = list_context_cb,
 	    .user_data = &l }, (nbd_completion_callback){
 	    .callback = option_done, .user_data = &e }),
-	    "nbd_opt_list_meta_context", "list meta context", &e);
+	    "nbd_opt_list_meta_context", "list meta context", &e, 0);
 }
 
 static int
@@ -598,7 +655,7 @@ conn_abort(struct conn *c)
 {
 	/* Best effort: the server may have gone already, which is fine. */
 	if (nbd_aio_is_negotiating(c->h) == 1 && nbd_aio_opt_abort(c->h) == 0)
-		(void)wait_connecting(c->h);
+		(void)wait_connecting(c->h, 0);
 }
 
 void
@@ -624,7 +681,7 @@ conn_dead_reason(const struct conn *c)
 {
 	const char *msg;
 
-	if (nbd_aio_is_dead(c->h) != 1)
+	if (c->h == NULL || nbd_aio_is_dead(c->h) != 1)
 		return NULL;
 	msg = nbd_get_error();
 	return msg != NULL && msg[0] != '\0' ? msg : NULL;
@@ -723,11 +780,12 @@ conn_close(struct conn *c)
 	unregister_conn(c);
 	if (c->h != NULL) {
 		/*
-		 * Disconnect politely so a server such as qemu-nbd writes out
+		 * Disconnect politely (unless nobody would answer) so a server such as qemu-nbd writes out
 		 * its metadata, then make sure a "[ CMD ]" that ignores the
 		 * closed socket still exits: nbd_close waits for it.
 		 */
-		disconnect(c->h);
+		if (!c->unresponsive)
+			disconnect(c->h);
 		nbd_kill_subprocess(c->h, 0);
 		nbd_close(c->h);
 	}

@@ -31,6 +31,8 @@ struct conn_want {
 	bool full_info;		/* ask for export name and description */
 	bool opt_mode;		/* stop in negotiation; see conn_go() */
 	const char *export_name;/* overrides the URI's export name */
+	/* Bounds connect and handshake (0: none): then ETIMEDOUT. */
+	int64_t timeout_ns;
 };
 
 struct conn {
@@ -53,6 +55,11 @@ struct conn {
 	const char *contexts[CONN_MAX_CONTEXTS];	/* negotiated ones */
 	struct conn_want c_want;	/* what was asked, for conn_go() */
 	struct conn_deferred *deferred;	/* see conn_free_after_close() */
+	/*
+	 * Set by the owner of a server that stopped answering: closing then
+	 * skips the polite disconnect, which would wait for it in vain.
+	 */
+	bool unresponsive;
 };
 
 /*
@@ -64,6 +71,16 @@ struct conn *conn_open(const struct ep_arg *arg, const struct conn_want *want);
 /* Like conn_open, but returns NULL on failure; see conn_last_error(). */
 struct conn *conn_try_open(const struct ep_arg *arg,
     const struct conn_want *want);
+
+/*
+ * Drops c's handle without a word to the server (gone, or not
+ * answering) and connects again to the same URI with the same wants,
+ * recording what the new handshake settled (the size included, for the
+ * caller to compare).  Commands in flight on the old handle are
+ * forgotten: their callbacks never run.  0, or -1 with
+ * conn_last_error() set; "[ CMD ]" servers cannot be reconnected.
+ */
+int conn_reconnect(struct conn *c);
 
 /* libnbd's debug messages (-v) for the handles opened from now on. */
 void conn_set_debug(bool on);

@@ -85,7 +85,9 @@ struct endpoint_ops {
 	/*
 	 * For ep_try_poll(): the fd to wait on and the poll(2) events it
 	 * needs (-1 if none), and the hook to run when it is ready (0 or an
-	 * errno value: the connection is dead, its commands failed).
+	 * errno value: the connection is dead, its commands failed).  With
+	 * ep_retry set, either may first mend a fault (wait, reconnect,
+	 * send again), so it may block up to the retry delay.
 	 */
 	int (*poll_fd)(struct endpoint *, short *events);
 	int (*poll_notify)(struct endpoint *, short revents);
@@ -143,6 +145,16 @@ struct endpoint {
 	char error_detail[256];
 };
 
+/*
+ * What an NBD endpoint does about a server that fails (nbd-copy's
+ * --timeout, --retries, --retry-delay); all zero: nothing, as before.
+ */
+struct ep_retry {
+	int64_t timeout_ns;	/* connect, and oldest command in flight */
+	unsigned retries;	/* consecutive faults survived */
+	int64_t delay_ns;	/* before the first retry, then doubled */
+};
+
 struct ep_open_opts {
 	enum ep_mode mode;
 	const char *side;		/* for error messages */
@@ -155,6 +167,7 @@ struct ep_open_opts {
 	 */
 	bool resize;
 	uint64_t resize_to;
+	struct ep_retry retry;		/* NBD kinds only */
 };
 
 /*
@@ -217,6 +230,12 @@ int ep_try_flush(struct endpoint *ep);
  */
 int ep_try_poll(struct endpoint *const *eps, size_t n, int timeout_ms,
     struct endpoint **failed);
+
+/*
+ * Retries made so far by every NBD endpoint of the process (each one
+ * printed on stderr), for a report.  Safe from any thread.
+ */
+uint64_t ep_retries(void);
 
 /* True if both name the same local file (inode), hard links included. */
 bool ep_same_file(const struct endpoint *a, const struct ep_arg *b);

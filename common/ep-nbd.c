@@ -24,10 +24,22 @@
  * Per-command bookkeeping (struct req, struct cmd and its cover) is kept
  * on free lists of the endpoint and reused, so a copy at several GB/s
  * does no malloc per command.
+ *
+ * Each command in flight keeps what it takes to send it again (kind,
+ * offset, length, buffer, flags), in the order sent, so that with
+ * --retries a fault is mended here and the caller never sees it: an
+ * error reply is sent again on the same connection after the delay
+ * (the connection itself is fine); a connection lost, or one whose
+ * oldest command is older than --timeout, is dropped and made again
+ * with the same URI and options, and everything that was in flight on
+ * it is sent again.  Reads, writes and zeroes at fixed offsets are
+ * idempotent; block status sent again hands the caller no extents it
+ * already had.
  */
 #include <err.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,12 +48,26 @@
 #include <libnbd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "conn.h"
 #include "cover.h"
 #include "endpoint-internal.h"
 
 /* Zeroing requests are not bound by the data maximum; 1 GiB is safe. */
 #define ZERO_MAX	(1u << 30)
+
+/* The longest wait between two retries. */
+#define RETRY_DELAY_MAX_NS	(60 * 1000000000LL)
+
+/* Every retry of every endpoint, for ep_retries(). */
+static atomic_uint_fast64_t retries_made;
+
+enum cmd_kind { CMD_READ, CMD_WRITE, CMD_ZERO, CMD_BLOCK_STATUS, CMD_FLUSH };
+
+static const char *const kind_names[] = {
+	[CMD_READ] = "read", [CMD_WRITE] = "write", [CMD_ZERO] = "zero",
+	[CMD_BLOCK_STATUS] = "block status", [CMD_FLUSH] = "flush",
+};
 
 struct ep_nbd {
 	struct endpoint ep;
@@ -51,6 +77,15 @@ struct ep_nbd {
 	bool can_zero;
 	bool can_flush;
 	bool borrowed;		/* c belongs to the caller (ep_nbd_adopt) */
+	struct ep_retry retry;
+	unsigned attempt;	/* faults since the last command succeeded */
+	/* The connection is gone or hung: reconnect before sending. */
+	int lost;
+	/* Retries are over: every command fails at once with this errno. */
+	int dead;
+	unsigned nwaiting;	/* commands waiting to be sent again */
+	/* Commands not yet reported done, oldest sent first. */
+	struct cmd *oldest, *newest;
 	unsigned in_flight;	/* requests not yet reported done */
 	unsigned long completed;/* requests reported done, ever */
 	struct req *free_reqs;
@@ -82,9 +117,18 @@ struct req {
 
 struct cmd {
 	struct req *r;
+	enum cmd_kind kind;
+	void *buf;		/* read into or written from */
 	uint64_t off;
 	uint64_t len;
+	uint32_t flags;
+	int64_t t0;		/* when sent, with --timeout */
+	int err;		/* the fault it waits to be sent again for */
+	bool waiting;		/* not on the current connection: send again */
+	bool delivered;		/* block status: the caller had extents */
+	bool mute;		/* block status: so this reply's go nowhere */
 	struct cover cov;	/* its array is kept across reuses */
+	struct cmd *prev, *next;	/* in flight, oldest sent first */
 	struct cmd *next_free;
 	struct cmd *next_all;
 };
@@ -165,13 +209,81 @@ check_chunk(void *user, const void *subbuf, size_t count, uint64_t offset,
 }
 
 static void
+unlink_cmd(struct ep_nbd *e, struct cmd *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		e->oldest = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		e->newest = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void
+append_cmd(struct ep_nbd *e, struct cmd *c)
+{
+	c->prev = e->newest;
+	c->next = NULL;
+	if (e->newest != NULL)
+		e->newest->next = c;
+	else
+		e->oldest = c;
+	e->newest = c;
+}
+
+static void
 cmd_finish(struct cmd *c, int e)
 {
 	struct req *r = c->r;
 
+	unlink_cmd(r->e, c);
 	c->next_free = r->e->free_cmds;
 	r->e->free_cmds = c;
 	req_put(r, e);
+}
+
+/*
+ * With --retries, a fault is kept for another try: ENOSPC and the like
+ * would only fail again, and a broken rule (EPROTO) is the server's
+ * nature, not an accident.
+ */
+static bool
+retryable(const struct ep_nbd *e, int err)
+{
+	if (e->retry.retries == 0)
+		return false;
+	switch (err) {
+	case ENOSPC: case EDQUOT: case EROFS: case EFBIG: case EINVAL:
+	case EPERM: case EPROTO: case ENOMEM: case EOVERFLOW:
+		return false;
+	}
+	return true;
+}
+
+static void
+wait_again(struct ep_nbd *e, struct cmd *c, int err)
+{
+	c->err = err;
+	c->waiting = true;
+	e->nwaiting++;
+}
+
+/* A command came back: done, or kept to be sent again. */
+static void
+cmd_back(struct cmd *c, int err)
+{
+	struct ep_nbd *e = c->r->e;
+
+	if (err == 0)
+		e->attempt = 0;
+	else if (retryable(e, err)) {
+		wait_again(e, c, err);
+		return;
+	}
+	cmd_finish(c, err);
 }
 
 static int
@@ -186,66 +298,150 @@ read_done(void *user, int *error)
 		    c->off + gap);
 		e = EPROTO;
 	}
-	cmd_finish(c, e);
+	cmd_back(c, e);
 	return 1;
 }
 
 static int
 cmd_done(void *user, int *error)
 {
-	cmd_finish(user, *error);
+	cmd_back(user, *error);
 	return 1;
 }
 
-static struct cmd *
-cmd_new(struct req *r, uint64_t off, uint64_t len)
+/* Only the chunks for the context asked reach the caller, and once. */
+static int
+status_extent(void *user, const char *metacontext, uint64_t offset,
+    uint32_t *entries, size_t nr_entries, int *error UNUSED)
 {
-	struct cmd *c = r->e->free_cmds;
+	struct cmd *c = user;
+	struct req *r = c->r;
 
-	if (c != NULL)
-		r->e->free_cmds = c->next_free;
-	else {
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			err(EXIT_FAILURE, "calloc");
-		c->next_all = r->e->all_cmds;
-		r->e->all_cmds = c;
-	}
-	c->r = r;
-	c->off = off;
-	c->len = len;
-	c->cov.n = 0;	/* emptied, its array kept */
-	r->pending++;
-	return c;
+	if (c->mute || strcmp(metacontext, r->context) != 0)
+		return 0;
+	c->delivered = true;
+	r->extent(r->opaque, offset, entries, nr_entries);
+	return 0;
 }
 
-/* A command libnbd refused to issue: its callbacks will never run. */
-static void
-cmd_refused(struct cmd *c)
+static bool
+conn_gone(const struct ep_nbd *e)
 {
-	int e = nbd_get_errno();
+	return nbd_aio_is_dead(e->c->h) == 1 || nbd_aio_is_closed(e->c->h) == 1;
+}
 
-	cmd_finish(c, e != 0 ? e : EIO);
+static void
+lose(struct ep_nbd *e, int err)
+{
+	if (e->lost == 0)
+		e->lost = err;
 }
 
 /*
  * libnbd may see the server break the protocol while it issues a
  * command and still return success for the queued command; the reason
  * is then only in this thread's last error, which the next call would
- * overwrite with "invalid state: DEAD".
+ * overwrite with "invalid state: DEAD".  A command it refused never
+ * calls back.
  */
 static void
 cmd_issued(struct ep_nbd *e, struct cmd *c, int64_t rc)
 {
 	const char *why;
+	int err;
 
 	if (rc == -1) {
-		cmd_refused(c);
+		err = nbd_get_errno() != 0 ? nbd_get_errno() : EIO;
+		if (!retryable(e, err)) {
+			cmd_finish(c, err);
+			return;
+		}
+		wait_again(e, c, err);
+		if (conn_gone(e))
+			lose(e, err);
 		return;
 	}
 	if (e->ep.error_detail[0] == '\0' && nbd_aio_is_dead(e->c->h) == 1 &&
 	    (why = nbd_get_error()) != NULL)
 		snprintf(e->ep.error_detail, sizeof(e->ep.error_detail), "%s",
 		    why);
+}
+
+/*
+ * Sends c on the current connection, as the newest command in flight;
+ * one waiting for a reconnect only joins the queue.
+ */
+static void
+send_cmd(struct ep_nbd *e, struct cmd *c)
+{
+	struct nbd_handle *h = e->c->h;
+	nbd_completion_callback done = { .callback = cmd_done,
+	    .user_data = c };
+	int64_t rc = -1;
+
+	append_cmd(e, c);
+	if (e->dead != 0) {
+		cmd_finish(c, e->dead);
+		return;
+	}
+	if (e->lost != 0) {
+		wait_again(e, c, e->lost);
+		return;
+	}
+	if (e->retry.timeout_ns > 0)
+		c->t0 = clock_now_ns();
+	switch (c->kind) {
+	case CMD_READ:
+		c->cov.n = 0;	/* emptied, its array kept */
+		rc = nbd_aio_pread_structured(h, c->buf, c->len, c->off,
+		    (nbd_chunk_callback){ .callback = check_chunk,
+		    .user_data = c }, (nbd_completion_callback){
+		    .callback = read_done, .user_data = c }, 0);
+		break;
+	case CMD_WRITE:
+		rc = nbd_aio_pwrite(h, c->buf, c->len, c->off, done, c->flags);
+		break;
+	case CMD_ZERO:
+		rc = nbd_aio_zero(h, c->len, c->off, done, c->flags);
+		break;
+	case CMD_BLOCK_STATUS:
+		c->mute = c->delivered;
+		rc = nbd_aio_block_status(h, c->len, c->off,
+		    (nbd_extent_callback){ .callback = status_extent,
+		    .user_data = c }, done, 0);
+		break;
+	case CMD_FLUSH:
+		rc = nbd_aio_flush(h, done, 0);
+		break;
+	}
+	cmd_issued(e, c, rc);
+}
+
+static void
+send_new(struct req *r, enum cmd_kind kind, void *buf, uint64_t off,
+    uint64_t len, uint32_t flags)
+{
+	struct ep_nbd *e = r->e;
+	struct cmd *c = e->free_cmds;
+
+	if (c != NULL)
+		e->free_cmds = c->next_free;
+	else {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			err(EXIT_FAILURE, "calloc");
+		c->next_all = e->all_cmds;
+		e->all_cmds = c;
+	}
+	c->r = r;
+	c->kind = kind;
+	c->buf = buf;
+	c->off = off;
+	c->len = len;
+	c->flags = flags;
+	c->err = 0;
+	c->waiting = c->delivered = false;
+	r->pending++;
+	send_cmd(e, c);
 }
 
 static void
@@ -255,14 +451,8 @@ issue_reads(struct req *r, char *buf, uint64_t len, uint64_t off)
 
 	while (len > 0) {
 		uint64_t n = MIN(len, (uint64_t)e->ep.block_max);
-		struct cmd *c = cmd_new(r, off, n);
-		nbd_chunk_callback chunk = { .callback = check_chunk,
-		    .user_data = c };
-		nbd_completion_callback done = { .callback = read_done,
-		    .user_data = c };
 
-		cmd_issued(e, c, nbd_aio_pread_structured(e->c->h, buf, n, off,
-		    chunk, done, 0));
+		send_new(r, CMD_READ, buf, off, n, 0);
 		buf += n;
 		len -= n;
 		off += n;
@@ -308,11 +498,9 @@ ep_nbd_aio_write(struct endpoint *ep, const void *buf, size_t len,
 
 	while (len > 0) {
 		uint64_t n = MIN((uint64_t)len, (uint64_t)ep->block_max);
-		struct cmd *c = cmd_new(r, off, n);
-		nbd_completion_callback cb = { .callback = cmd_done,
-		    .user_data = c };
 
-		cmd_issued(e, c, nbd_aio_pwrite(e->c->h, p, n, off, cb, 0));
+		/* libnbd only reads from a write's buffer. */
+		send_new(r, CMD_WRITE, (void *)p, off, n, 0);
 		p += n;
 		len -= n;
 		off += n;
@@ -338,32 +526,15 @@ ep_nbd_aio_zero(struct endpoint *ep, uint64_t off, uint64_t len,
 
 	while (len > 0) {
 		uint64_t n = MIN(len, max);
-		struct cmd *c = cmd_new(r, off, n);
-		nbd_completion_callback cb = { .callback = cmd_done,
-		    .user_data = c };
-		int64_t rc;
 
 		if (e->can_zero)
-			rc = nbd_aio_zero(e->c->h, n, off, cb, flags);
+			send_new(r, CMD_ZERO, NULL, off, n, flags);
 		else
-			rc = nbd_aio_pwrite(e->c->h, zero_buf, n, off, cb, 0);
-		cmd_issued(e, c, rc);
+			send_new(r, CMD_WRITE, (void *)zero_buf, off, n, 0);
 		len -= n;
 		off += n;
 	}
 	req_put(r, 0);
-}
-
-/* Only the chunks for the context asked reach the caller. */
-static int
-status_extent(void *user, const char *metacontext, uint64_t offset,
-    uint32_t *entries, size_t nr_entries, int *error UNUSED)
-{
-	struct req *r = ((struct cmd *)user)->r;
-
-	if (strcmp(metacontext, r->context) == 0)
-		r->extent(r->opaque, offset, entries, nr_entries);
-	return 0;
 }
 
 /* One command, never split: the caller keeps to the server's limits. */
@@ -374,15 +545,10 @@ ep_nbd_aio_block_status(struct endpoint *ep, const char *context,
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
 	struct req *r = req_new(e, done, opaque);
-	struct cmd *c;
 
 	r->extent = extent;
 	r->context = context;
-	c = cmd_new(r, off, len);
-	cmd_issued(e, c, nbd_aio_block_status(e->c->h, len, off,
-	    (nbd_extent_callback){ .callback = status_extent, .user_data = c },
-	    (nbd_completion_callback){ .callback = cmd_done, .user_data = c },
-	    0));
+	send_new(r, CMD_BLOCK_STATUS, NULL, off, len, 0);
 	req_put(r, 0);
 }
 
@@ -400,29 +566,197 @@ ep_nbd_free_later(struct endpoint *ep, void (*fn)(void *), void *arg)
 	conn_free_after_close(((struct ep_nbd *)ep)->c, fn, arg);
 }
 
-static int
-ep_nbd_poll_fd(struct endpoint *ep, short *events)
+/*
+ * libnbd zeroes every read buffer before the reply comes, in case the
+ * caller ignores errors: a memset of everything copied.  Here a read
+ * succeeds only when check_chunk() and read_done() saw every byte
+ * covered by the server, so nothing unread is ever used.  Only for the
+ * connections this file opens: an adopted one keeps its owner's setting.
+ */
+static void
+skip_pread_init(struct conn *c)
 {
-	struct nbd_handle *h = ((struct ep_nbd *)ep)->c->h;
-	unsigned dir = nbd_aio_get_direction(h);
-
-	*events = 0;
-	if (dir & LIBNBD_AIO_DIRECTION_READ)
-		*events |= POLLIN;
-	if (dir & LIBNBD_AIO_DIRECTION_WRITE)
-		*events |= POLLOUT;
-	return nbd_aio_get_fd(h);
+	/* Should it fail, libnbd keeps zeroing: slower, still correct. */
+	(void)nbd_set_pread_initialize(c->h, false);
 }
 
 /*
- * A dead connection makes libnbd fail every command in flight through
- * its callbacks, so the caller learns of each one; the errno returned
- * here only says the connection is gone.
+ * The delay before retry number n: the user's, doubled each time,
+ * capped at a minute.
+ */
+static int64_t
+retry_delay(const struct ep_nbd *e, unsigned n)
+{
+	int64_t d = e->retry.delay_ns;
+
+	while (--n > 0 && d < RETRY_DELAY_MAX_NS)
+		d *= 2;
+	return MIN(d, RETRY_DELAY_MAX_NS);
+}
+
+/* Sleeps ns; false as soon as a signal came. */
+static bool
+nap(int64_t ns)
+{
+	int64_t end = clock_now_ns() + ns;
+
+	for (int64_t left = ns; left > 0; left = end - clock_now_ns()) {
+		if (cli_interrupted)
+			return false;
+		(void)poll(NULL, 0, (int)MIN(left / 1000000 + 1, 50));
+	}
+	return !cli_interrupted;
+}
+
+/* The command a retry names: the first waiting, else the oldest. */
+static struct cmd *
+first_fault(const struct ep_nbd *e)
+{
+	for (struct cmd *c = e->oldest; c != NULL; c = c->next)
+		if (c->waiting)
+			return c;
+	return e->oldest;
+}
+
+/*
+ * Says the fault of c on stderr with the retry it gets and waits for
+ * it; false when there is none to give: out of retries, a "[ CMD ]"
+ * server to reconnect to, or a signal.
+ */
+static bool
+another_try(struct ep_nbd *e, const struct cmd *c, int err)
+{
+	char why[sizeof(e->ep.error_detail)];
+	int64_t delay;
+
+	snprintf(why, sizeof(why), "%s", e->ep.error_detail[0] != '\0' ?
+	    e->ep.error_detail : strerror(err));
+	if (e->attempt >= e->retry.retries)
+		return false;
+	if (e->lost != 0 && e->arg->kind != EP_ARG_URI) {
+		/* Cut to leave room for what follows. */
+		snprintf(e->ep.error_detail, sizeof(e->ep.error_detail),
+		    "%.200s; a [ CMD ] server cannot be reconnected", why);
+		return false;
+	}
+	delay = retry_delay(e, ++e->attempt);
+	warnx("%s: %s at offset %" PRIu64 ": %s; retry %u of %u in %g s",
+	    e->ep.side, kind_names[c->kind], c->off, why, e->attempt,
+	    e->retry.retries, delay / 1e9);
+	atomic_fetch_add(&retries_made, 1);
+	e->ep.error_detail[0] = '\0';
+	return nap(delay);
+}
+
+/*
+ * No more tries: the waiting commands fail with their faults, and all
+ * of them when the connection is lost, which then stays lost.
+ */
+static void
+give_up(struct ep_nbd *e, int err)
+{
+	struct cmd *c = e->oldest, *next;
+
+	if (cli_interrupted)
+		err = EINTR;
+	if (e->lost != 0) {
+		e->dead = err;
+		e->c->unresponsive = true;
+	}
+	if (e->ep.error_detail[0] == '\0')
+		snprintf(e->ep.error_detail, sizeof(e->ep.error_detail), "%s",
+		    strerror(err));
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (c->waiting) {
+			c->waiting = false;
+			e->nwaiting--;
+			cmd_finish(c, cli_interrupted || c->err == 0 ? err :
+			    c->err);
+		} else if (e->dead != 0)
+			cmd_finish(c, err);
+	}
+}
+
+/*
+ * Sends again the commands waiting (all, after a reconnect), in the
+ * order they were first sent; a send that faults waits once more.
+ */
+static void
+send_again(struct ep_nbd *e, bool all)
+{
+	struct cmd *c = e->oldest, *last = e->newest, *next;
+
+	for (bool end = c == NULL; !end; c = next) {
+		end = c == last;
+		next = c->next;
+		if (!all && !c->waiting)
+			continue;
+		if (c->waiting) {
+			c->waiting = false;
+			e->nwaiting--;
+		}
+		unlink_cmd(e, c);
+		send_cmd(e, c);
+	}
+}
+
+/*
+ * A new connection to the same export; a size that changed means
+ * another disk, which is no retry's business.  False if not made.
+ */
+static bool
+reconnect(struct ep_nbd *e)
+{
+	if (conn_reconnect(e->c) == -1) {
+		snprintf(e->ep.error_detail, sizeof(e->ep.error_detail), "%s",
+		    conn_last_error());
+		return false;
+	}
+	skip_pread_init(e->c);
+	if (e->c->size != e->ep.size) {
+		snprintf(e->ep.error_detail, sizeof(e->ep.error_detail),
+		    "not the same disk: its size is now %" PRId64 ", was %"
+		    PRId64, e->c->size, e->ep.size);
+		give_up(e, ESTALE);
+		return false;
+	}
+	e->lost = 0;
+	return true;
+}
+
+/*
+ * Mends what faulted (--retries): waits, reconnects if the connection
+ * is lost, sends again; until nothing waits or there are no tries
+ * left.  A lost connection with nothing on it is mended by the next
+ * command.  May call back into the caller, as a poll does.
+ */
+static void
+recover(struct ep_nbd *e)
+{
+	while ((e->lost != 0 || e->nwaiting > 0) && e->dead == 0 &&
+	    e->oldest != NULL) {
+		struct cmd *c = first_fault(e);
+		bool lost = e->lost != 0;
+
+		if (!another_try(e, c, lost ? e->lost : c->err)) {
+			give_up(e, lost ? e->lost : c->err);
+			return;
+		}
+		if (lost && !reconnect(e))
+			continue;
+		send_again(e, lost);
+	}
+}
+
+/*
+ * One step of libnbd's state machine for what poll(2) saw: 0, or an
+ * errno value when the connection died.
  */
 static int
-ep_nbd_poll_notify(struct endpoint *ep, short revents)
+notify(struct ep_nbd *e, short revents)
 {
-	struct nbd_handle *h = ((struct ep_nbd *)ep)->c->h;
+	struct nbd_handle *h = e->c->h;
 	int r = 0;
 
 	if (revents & (POLLIN | POLLHUP))
@@ -433,19 +767,113 @@ ep_nbd_poll_notify(struct endpoint *ep, short revents)
 		return ECONNRESET;
 	if (r == -1) {
 		/* libnbd's reason is better than the ENOTCONN the commands get. */
-		if (nbd_get_error() != NULL && ep->error_detail[0] == '\0')
-			snprintf(ep->error_detail, sizeof(ep->error_detail),
-			    "%s", nbd_get_error());
+		if (nbd_get_error() != NULL && e->ep.error_detail[0] == '\0')
+			snprintf(e->ep.error_detail,
+			    sizeof(e->ep.error_detail), "%s", nbd_get_error());
 		return nbd_get_errno() != 0 ? nbd_get_errno() : ECONNRESET;
 	}
 	/*
 	 * EOF between replies is a clean close to libnbd: no error, but
 	 * the commands in flight fail with ENOTCONN, which says less.
 	 */
-	if (nbd_aio_is_closed(h) == 1 && ep->error_detail[0] == '\0')
-		snprintf(ep->error_detail, sizeof(ep->error_detail),
+	if (nbd_aio_is_closed(h) == 1 && e->ep.error_detail[0] == '\0')
+		snprintf(e->ep.error_detail, sizeof(e->ep.error_detail),
 		    "server closed the connection");
 	return 0;
+}
+
+static short
+wanted_events(struct nbd_handle *h)
+{
+	unsigned dir = nbd_aio_get_direction(h);
+	short events = 0;
+
+	if (dir & LIBNBD_AIO_DIRECTION_READ)
+		events |= POLLIN;
+	if (dir & LIBNBD_AIO_DIRECTION_WRITE)
+		events |= POLLOUT;
+	return events;
+}
+
+/*
+ * Runs notify(); with --retries a dead connection is marked lost so
+ * that recover() makes another, and its errno is kept from the caller.
+ */
+static int
+pump(struct ep_nbd *e, short revents)
+{
+	int err = notify(e, revents);
+
+	if (e->retry.retries == 0)
+		return err;
+	if (err != 0 || conn_gone(e))
+		lose(e, err != 0 ? err : ENOTCONN);
+	return 0;
+}
+
+/*
+ * --timeout: the oldest command sent is older than that.  Replies may
+ * be waiting unread while this thread did other work (the other side's
+ * retry, say), so those are taken first and the question asked again
+ * at the next wait.
+ */
+static bool
+timed_out(struct ep_nbd *e)
+{
+	struct cmd *c = e->oldest;
+	struct pollfd pfd = { .fd = -1 };
+
+	if (e->retry.timeout_ns == 0 || c == NULL || c->waiting ||
+	    e->lost != 0 || e->dead != 0 ||
+	    clock_now_ns() - c->t0 < e->retry.timeout_ns)
+		return false;
+	pfd.fd = nbd_aio_get_fd(e->c->h);
+	pfd.events = wanted_events(e->c->h);
+	if (pfd.fd == -1 || poll(&pfd, 1, 0) != 1)
+		return true;
+	/* Without retries, the callbacks have told the caller already. */
+	(void)pump(e, pfd.revents);
+	return false;
+}
+
+/*
+ * Before every wait: faults are mended (or given up), and a server
+ * that stopped answering becomes one.  -1: nothing to wait for.
+ */
+static int
+ep_nbd_poll_fd(struct endpoint *ep, short *events)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+
+	recover(e);
+	if (timed_out(e)) {
+		lose(e, ETIMEDOUT);
+		recover(e);
+	}
+	*events = 0;
+	if (e->dead != 0 || e->lost != 0)
+		return -1;
+	*events = wanted_events(e->c->h);
+	return nbd_aio_get_fd(e->c->h);
+}
+
+/*
+ * A dead connection makes libnbd fail every command in flight through
+ * its callbacks, so the caller learns of each one; the errno returned
+ * here only says the connection is gone.  With --retries the commands
+ * are sent again instead, on a new connection, and the caller learns
+ * nothing unless the tries run out.
+ */
+static int
+ep_nbd_poll_notify(struct endpoint *ep, short revents)
+{
+	struct ep_nbd *e = (struct ep_nbd *)ep;
+	int err = pump(e, revents);
+
+	if (e->retry.retries == 0)
+		return err;
+	recover(e);
+	return e->dead;
 }
 
 /*
@@ -549,31 +977,20 @@ static int
 ep_nbd_flush(struct endpoint *ep)
 {
 	struct ep_nbd *e = (struct ep_nbd *)ep;
+	struct sync_wait w = { false, 0 };
+	struct req *r;
 
 	if (!e->can_flush)
 		return 0;
-	if (nbd_flush(e->c->h, 0) == -1)
-		return nbd_get_errno() != 0 ? nbd_get_errno() : EIO;
-	return 0;
-}
-
-/*
- * libnbd zeroes every read buffer before the reply comes, in case the
- * caller ignores errors: a memset of everything copied.  Here a read
- * succeeds only when check_chunk() and read_done() saw every byte
- * covered by the server, so nothing unread is ever used.  Only for the
- * connections this file opens: an adopted one keeps its owner's setting.
- */
-static void
-skip_pread_init(struct conn *c)
-{
-	/* Should it fail, libnbd keeps zeroing: slower, still correct. */
-	(void)nbd_set_pread_initialize(c->h, false);
+	r = req_new(e, sync_done, &w);
+	send_new(r, CMD_FLUSH, NULL, 0, 0, 0);
+	req_put(r, 0);
+	return sync_wait(ep, &w);
 }
 
 static struct endpoint *
 make(struct conn *c, const struct ep_arg *arg, const struct conn_want *want,
-    const char *side)
+    const char *side, const struct ep_retry *retry)
 {
 	struct ep_nbd *e = calloc(1, sizeof(*e));
 	uint32_t max;
@@ -583,6 +1000,7 @@ make(struct conn *c, const struct ep_arg *arg, const struct conn_want *want,
 	e->c = c;
 	e->arg = arg;
 	e->want = *want;
+	e->retry = *retry;
 	e->can_zero = nbd_can_zero(c->h) == 1;
 	e->can_flush = nbd_can_flush(c->h) == 1;
 	max = c->block_max ? MIN(c->block_max, EP_DEFAULT_MAX) : EP_DEFAULT_MAX;
@@ -619,7 +1037,7 @@ ep_nbd_reopen(struct endpoint *ep)
 	if (c == NULL)
 		return NULL;
 	skip_pread_init(c);
-	return make(c, e->arg, &e->want, ep->side);
+	return make(c, e->arg, &e->want, ep->side, &e->retry);
 }
 
 static void
@@ -647,6 +1065,12 @@ ep_nbd_close(struct endpoint *ep)
 	free(e);
 }
 
+uint64_t
+ep_retries(void)
+{
+	return atomic_load(&retries_made);
+}
+
 static const struct endpoint_ops ep_nbd_ops = {
 	.kind = "nbd",
 	.read = ep_nbd_read,
@@ -670,7 +1094,8 @@ static const struct endpoint_ops ep_nbd_ops = {
 struct endpoint *
 ep_nbd_adopt(struct conn *c, const char *side)
 {
-	struct ep_nbd *e = (struct ep_nbd *)make(c, c->arg, &c->c_want, side);
+	struct ep_nbd *e = (struct ep_nbd *)make(c, c->arg, &c->c_want, side,
+	    &(struct ep_retry){ 0 });
 
 	e->borrowed = true;
 	return &e->ep;
@@ -679,7 +1104,8 @@ ep_nbd_adopt(struct conn *c, const char *side)
 struct endpoint *
 ep_nbd_open(const struct ep_arg *arg, const struct ep_open_opts *opts)
 {
-	struct conn_want want = { .no_contexts = opts->no_context };
+	struct conn_want want = { .no_contexts = opts->no_context,
+	    .timeout_ns = opts->retry.timeout_ns };
 	struct conn *c;
 
 	want.contexts[0] = opts->context;
@@ -691,5 +1117,5 @@ ep_nbd_open(const struct ep_arg *arg, const struct ep_open_opts *opts)
 		errx(EXIT_FAILURE, "%s: %s: %s", opts->side, c->name,
 		    conn_last_error());
 	skip_pread_init(c);
-	return make(c, arg, &want, opts->side);
+	return make(c, arg, &want, opts->side, &opts->retry);
 }

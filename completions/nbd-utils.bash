@@ -13,8 +13,9 @@ _nbd_utils_options() {
 		echo "--allocated --blkhash --blkhash-file --check --check-file" \
 			"--connections --destination-is-zero --flush" \
 			"--no-extents --progress --queue-size --request-size" \
-			"--requests --sparse --synchronous --target-is-zero" \
-			"--threads --verify --help --usage --version --verbose"
+			"--requests --retries --retry-delay --sparse --synchronous" \
+			"--target-is-zero --threads --timeout --verify --help" \
+			"--usage --version --verbose"
 		# END nbd-copy options
 		;;
 	nbd-dump)

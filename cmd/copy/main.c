@@ -8,7 +8,9 @@
  * known to be zero), requests stay in flight on every connection, and
  * multi-conn with worker threads is used when both sides allow it.
  * Beyond nbdcopy, --check compares the blkhash of what was copied with
- * an expected digest and --verify reads the destination back.
+ * an expected digest, --verify reads the destination back, and
+ * --timeout and --retries let a copy outlive a bad link (the NBD
+ * endpoints do the work: see ep-nbd.c).
  */
 #include <err.h>
 #include <errno.h>
@@ -52,9 +54,15 @@ enum {
 	OPT_QUEUE_SIZE,
 	OPT_REQUEST_SIZE,
 	OPT_REQUESTS,
+	OPT_RETRIES,
+	OPT_RETRY_DELAY,
 	OPT_SPARSE,
 	OPT_THREADS,
+	OPT_TIMEOUT,
 };
+
+/* --timeout, --retries, --retry-delay: what the NBD sides do on faults. */
+static struct ep_retry retry = { .delay_ns = 1000000000 };
 
 static struct poptOption options[] = {
 	{ "allocated", '\0', POPT_ARG_VAL, &opts.allocated, 1,
@@ -93,6 +101,12 @@ static struct poptOption options[] = {
 	  "Largest request, a power of 2 up to 32M (default 256k)", "N" },
 	{ "requests", 'R', POPT_ARG_STRING, NULL, OPT_REQUESTS,
 	  "Requests in flight per connection (default 64)", "N" },
+	{ "retries", '\0', POPT_ARG_STRING, NULL, OPT_RETRIES,
+	  "Reconnect and retry up to N times after a fault (default 0)",
+	  "N" },
+	{ "retry-delay", '\0', POPT_ARG_STRING, NULL, OPT_RETRY_DELAY,
+	  "Wait SECONDS before the first retry, doubled each time "
+	  "(default 1)", "SECONDS" },
 	{ "sparse", 'S', POPT_ARG_STRING, NULL, OPT_SPARSE,
 	  "Turn runs of N zero bytes into holes, 0 = off (default 4096)",
 	  "N" },
@@ -102,6 +116,9 @@ static struct poptOption options[] = {
 	  "Same as --destination-is-zero", NULL },
 	{ "threads", 'T', POPT_ARG_STRING, NULL, OPT_THREADS,
 	  "Use up to N worker threads, 0 = one per core (default)", "N" },
+	{ "timeout", '\0', POPT_ARG_STRING, NULL, OPT_TIMEOUT,
+	  "Fail a connect or request not answered in SECONDS, 0 = never "
+	  "(default)", "SECONDS" },
 	{ "verify", '\0', POPT_ARG_VAL, &opts.verify, 1,
 	  "Read the destination back and compare it with the source", NULL },
 	CLI_TABLE_END
@@ -137,6 +154,7 @@ main(int argc, const char **argv)
 	/* Before anything is opened, so nothing is truncated or written. */
 	refuse_same(&opts.src, &opts.dst);
 	src_open.no_context = opts.no_extents;
+	src_open.retry = dst_open.retry = retry;
 	src = ep_open(&opts.src, &src_open);
 	if (opts.verify)
 		verify_possible(src, NULL);	/* before dst is truncated */
@@ -204,6 +222,25 @@ static const struct cli_rewrite rewrites[] = {
 	{ "--progress=", "--progress-fd=" },
 	{ "--blkhash=", "--blkhash-spec=" },
 };
+
+/*
+ * SECONDS for --timeout and --retry-delay: a decimal number, fractions
+ * allowed, up to a day, as nanoseconds.
+ */
+static int64_t
+parse_seconds(const char *opt, const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !(v >= 0) ||
+	    v > 86400)
+		errx(EXIT_FAILURE, "%s: '%s' is not a number of seconds from "
+		    "0 to 86400", opt, arg);
+	return (int64_t)(v * 1e9);
+}
 
 static int
 parse_fd(const char *arg)
@@ -303,6 +340,16 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 		case OPT_REQUESTS:
 			o->requests = parse_count("--requests", arg, 1, 65536);
 			o->requests_set = true;
+			break;
+		case OPT_RETRIES:
+			retry.retries = parse_count("--retries", arg, 0,
+			    1000000);
+			break;
+		case OPT_RETRY_DELAY:
+			retry.delay_ns = parse_seconds("--retry-delay", arg);
+			break;
+		case OPT_TIMEOUT:
+			retry.timeout_ns = parse_seconds("--timeout", arg);
 			break;
 		case OPT_SPARSE:
 			o->sparse = size_parse_range_or_die("--sparse", arg, 0,
