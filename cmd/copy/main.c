@@ -156,8 +156,8 @@ main(int argc, const char **argv)
 
 	if (opts.blkhash || opts.check[0] != '\0')
 		cs = checksum_begin(&opts);	/* hashes beside the copy */
-	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
-	    src->size);
+	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd, -1,
+	    src->size, 0);
 	if (opts.workers == 0)
 		copy_sync(src, dst, &opts);
 	else
