@@ -155,32 +155,49 @@ remember(struct progress *p, uint64_t done, int64_t now)
 	p->nwindow++;
 }
 
+/*
+ * The fields that depend on the size: a stream has no total, and its
+ * percent is known only once it has ended.
+ */
+static void
+json_sized_fields(struct progress *p, uint64_t done, double rate, bool final,
+    char total[32], char percent[32], char eta[32])
+{
+	if (p->sized)
+		snprintf(total, 32, "%" PRIu64, p->total);
+	else
+		snprintf(total, 32, "null");
+	if (final || (p->sized && done >= p->total)) {
+		snprintf(percent, 32, "100.00");
+		snprintf(eta, 32, "0");
+		return;
+	}
+	snprintf(percent, 32, "null");
+	snprintf(eta, 32, "null");
+	if (!p->sized)
+		return;
+	snprintf(percent, 32, "%.2f", done * 100.0 / p->total);
+	if (rate > 0)
+		snprintf(eta, 32, "%.1f", (p->total - done) / rate);
+}
+
 static void
 write_json(struct progress *p, uint64_t done, int64_t now, bool final)
 {
-	char line[512], total[32] = "null", percent[32] = "null";
-	char eta[32] = "null";
+	char line[512], total[32], percent[32], eta[32];
 	double rate = recent_rate(p, done, now);
-	int n;
+	int n = 0;
 
-	if (p->total > 0) {
-		snprintf(total, sizeof total, "%" PRIu64, p->total);
-		snprintf(percent, sizeof percent, "%.2f",
-		    final ? 100.0 : done * 100.0 / p->total);
-		if (final || done >= p->total)
-			snprintf(eta, sizeof eta, "0");
-		else if (rate > 0)
-			snprintf(eta, sizeof eta, "%.1f",
-			    (p->total - done) / rate);
-	} else if (final) {
-		snprintf(eta, sizeof eta, "0");
-	}
-	n = snprintf(line, sizeof line, "{\"phase\":\"%s\",\"bytes_done\":%"
-	    PRIu64 ",\"bytes_total\":%s,\"percent\":%s,\"rate\":%.0f,"
-	    "\"eta_seconds\":%s,\"elapsed_seconds\":%.3f,\"retries\":%"
-	    PRIu64 ",\"resumed_bytes\":%" PRIu64 "}\n", p->phase, done,
-	    total, percent, rate, eta, (now - p->start_ns) / 1e9,
-	    atomic_load(&p->retries), p->resumed);
+	json_sized_fields(p, done, rate, final, total, percent, eta);
+	/* JSON on the terminal the bar is on: erase the bar first. */
+	if (p->drawn && p->json_fd == STDERR_FILENO)
+		n = snprintf(line, sizeof line, "\r\033[K");
+	n += snprintf(line + n, sizeof line - n, "{\"phase\":\"%s\","
+	    "\"bytes_done\":%" PRIu64 ",\"bytes_total\":%s,\"percent\":%s,"
+	    "\"rate\":%.0f,\"eta_seconds\":%s,\"elapsed_seconds\":%.3f,"
+	    "\"retries\":%" PRIu64 ",\"resumed_bytes\":%" PRIu64 "}\n",
+	    p->phase, done, total, percent, rate, eta,
+	    (now - p->start_ns) / 1e9, atomic_load(&p->retries), p->resumed);
 	write_all(p->json_fd, line, n);
 }
 
@@ -189,7 +206,7 @@ done_so_far(struct progress *p)
 {
 	uint64_t done = atomic_load(&p->done);
 
-	return p->total > 0 && done > p->total ? p->total : done;
+	return p->sized && done > p->total ? p->total : done;
 }
 
 static void
@@ -197,12 +214,12 @@ redraw(struct progress *p, int64_t now, bool final)
 {
 	uint64_t done = done_so_far(p);
 
+	if (p->json_fd >= 0)
+		write_json(p, done, now, final);
 	if (p->bar)
 		draw_bar(p, done, now, final);
 	if (p->fd >= 0)
 		write_percent(p, done, final);
-	if (p->json_fd >= 0)
-		write_json(p, done, now, final);
 	remember(p, done, now);
 }
 
@@ -213,6 +230,7 @@ progress_begin(struct progress *p, bool bar, int fd, int json_fd,
 	p->bar = bar && isatty(STDERR_FILENO);
 	p->fd = fd;
 	p->json_fd = json_fd;
+	p->sized = total >= 0;
 	p->total = total > 0 ? (uint64_t)total : 0;
 	p->resumed = resumed;
 	p->phase = "copy";
@@ -236,8 +254,7 @@ progress_phase(struct progress *p, const char *phase)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->phase = phase;
-	if (p->json_fd >= 0)
-		write_json(p, done_so_far(p), clock_now_ns(), false);
+	redraw(p, clock_now_ns(), false);
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -9,11 +9,13 @@
  *    "rate":N,"eta_seconds":N,"elapsed_seconds":1.25,"retries":0,
  *    "resumed_bytes":0}
  *
- * bytes_total, percent and eta_seconds are null when unknown (a stream;
- * no rate yet).  bytes_done counts what reached the destination or was
- * skipped as a hole, never goes backwards, and stays at the copy's
- * total through the later phases (flush, verify, checksum).  rate is
- * over the last few seconds, not the whole run.
+ * bytes_total is null for a stream, whose size is known only at its
+ * end; percent is null there until the last line, which says 100.
+ * eta_seconds is null while there is no rate to guess from.
+ * bytes_done counts what reached the destination or was skipped as a
+ * hole, never goes backwards, and stays at the copy's total through
+ * the later phases (flush, verify, checksum).  rate is over the last
+ * few seconds, not the whole run, so a stall shows at once.
  *
  * Redrawn at most five times a second; progress_end() always leaves a
  * finished bar, a last "100/100" line and a last JSON line.
@@ -31,7 +33,8 @@ struct progress {
 	bool bar;		/* draw on stderr (only if it is a terminal) */
 	int fd;			/* "N/100" lines to this fd, or -1 */
 	int json_fd;		/* JSON lines to this fd, or -1 */
-	uint64_t total;		/* 0: unknown (a stream) */
+	bool sized;		/* total is known (not a stream) */
+	uint64_t total;
 	_Atomic uint64_t done;
 	_Atomic uint64_t retries;
 	uint64_t resumed;	/* counted in done from the start */

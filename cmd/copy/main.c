@@ -33,6 +33,7 @@
 static struct copy_opts opts = {
 	.connections = 4,		/* -C */
 	.progress_fd = -1,		/* --progress=FD */
+	.progress_json_fd = -1,		/* --progress-json[=FD] */
 	.queue_size = 16 << 20,		/* --queue-size */
 	.request_size = 256 << 10,	/* --request-size */
 	.requests = 64,			/* -R */
@@ -49,6 +50,8 @@ enum {
 	OPT_CONNECTIONS,
 	OPT_PROGRESS,
 	OPT_PROGRESS_FD,
+	OPT_PROGRESS_JSON,
+	OPT_PROGRESS_JSON_FD,
 	OPT_QUEUE_SIZE,
 	OPT_REQUEST_SIZE,
 	OPT_REQUESTS,
@@ -87,6 +90,12 @@ static struct poptOption options[] = {
 	/* What --progress=FD becomes before popt sees it; see parse_args. */
 	{ "progress-fd", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN,
 	  NULL, OPT_PROGRESS_FD, NULL, "FD" },
+	{ "progress-json", '\0', POPT_ARG_NONE, NULL, OPT_PROGRESS_JSON,
+	  "Write progress as JSON lines to stderr; --progress-json=FD to FD",
+	  NULL },
+	/* What --progress-json=FD becomes before popt sees it. */
+	{ "progress-json-fd", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN,
+	  NULL, OPT_PROGRESS_JSON_FD, NULL, "FD" },
 	{ "queue-size", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_SIZE,
 	  "Bytes in flight per connection (default 16M)", "N" },
 	{ "request-size", '\0', POPT_ARG_STRING, NULL, OPT_REQUEST_SIZE,
@@ -156,21 +165,29 @@ main(int argc, const char **argv)
 
 	if (opts.blkhash || opts.check[0] != '\0')
 		cs = checksum_begin(&opts);	/* hashes beside the copy */
-	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd, -1,
-	    src->size, 0);
+	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
+	    opts.progress_json_fd, src->size, 0);
 	if (opts.workers == 0)
 		copy_sync(src, dst, &opts);
 	else
 		copy_async(src, dst, &opts);
 	cli_check_interrupted();
-	if (opts.flush)
+	if (opts.flush) {
+		progress_phase(&opts.progress, "flush");
 		ep_flush(dst);
-	progress_end(&opts.progress);
+	}
 	/* Both run even if one fails: each says something different. */
-	if (cs != NULL)
+	if (cs != NULL) {
+		progress_phase(&opts.progress, "checksum");
 		ok = check_digest(cs, src, hex);
-	if (opts.verify && !verify_copy(src, dst))
-		ok = false;
+	}
+	if (opts.verify) {
+		progress_phase(&opts.progress, "verify");
+		if (!verify_copy(src, dst))
+			ok = false;
+	}
+	/* Only now is the run finished: 100% must not come before that. */
+	progress_end(&opts.progress);
 
 	ep_close(dst);
 	ep_close(src);
@@ -197,21 +214,23 @@ is_power_of_2(uint64_t n)
 }
 
 /*
- * -p, --progress and --blkhash take nothing (see cli_rewrite_args); the
- * spellings with a value go to hidden options.
+ * -p, --progress, --progress-json and --blkhash take nothing (see
+ * cli_rewrite_args); the spellings with a value go to hidden options.
  */
 static const struct cli_rewrite rewrites[] = {
 	{ "--progress=", "--progress-fd=" },
+	{ "--progress-json=", "--progress-json-fd=" },
 	{ "--blkhash=", "--blkhash-spec=" },
 };
 
+/* An open file descriptor for opt (--progress, --progress-json). */
 static int
-parse_fd(const char *arg)
+parse_fd(const char *opt, const char *arg)
 {
-	int fd = parse_count("--progress", arg, 0, INT32_MAX);
+	int fd = parse_count(opt, arg, 0, INT32_MAX);
 
 	if (fcntl(fd, F_GETFL) == -1)
-		errx(EXIT_FAILURE, "--progress=%s: %s", arg, strerror(errno));
+		errx(EXIT_FAILURE, "%s=%s: %s", opt, arg, strerror(errno));
 	return fd;
 }
 
@@ -285,7 +304,13 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 			o->progress_bar = 1;
 			break;
 		case OPT_PROGRESS_FD:
-			o->progress_fd = parse_fd(arg);
+			o->progress_fd = parse_fd("--progress", arg);
+			break;
+		case OPT_PROGRESS_JSON:
+			o->progress_json_fd = STDERR_FILENO;
+			break;
+		case OPT_PROGRESS_JSON_FD:
+			o->progress_json_fd = parse_fd("--progress-json", arg);
 			break;
 		case OPT_QUEUE_SIZE:
 			o->queue_size = size_parse_range_or_die("--queue-size",
