@@ -29,6 +29,7 @@
 #include "size.h"
 #include "progress.h"
 #include "copy.h"
+#include "report.h"
 
 static struct copy_opts opts = {
 	.connections = 4,		/* -C */
@@ -53,6 +54,8 @@ enum {
 	OPT_PROGRESS_JSON,
 	OPT_PROGRESS_JSON_FD,
 	OPT_QUEUE_SIZE,
+	OPT_REPORT,
+	OPT_REPORT_FILE,
 	OPT_REQUEST_SIZE,
 	OPT_REQUESTS,
 	OPT_SPARSE,
@@ -98,6 +101,12 @@ static struct poptOption options[] = {
 	  NULL, OPT_PROGRESS_JSON_FD, NULL, "FD" },
 	{ "queue-size", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_SIZE,
 	  "Bytes in flight per connection (default 16M)", "N" },
+	{ "report", '\0', POPT_ARG_NONE, NULL, OPT_REPORT,
+	  "At exit, write a JSON report of the run to stdout; --report=FILE "
+	  "to FILE", NULL },
+	/* What --report=FILE becomes before popt sees it. */
+	{ "report-file", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN,
+	  NULL, OPT_REPORT_FILE, NULL, "FILE" },
 	{ "request-size", '\0', POPT_ARG_STRING, NULL, OPT_REQUEST_SIZE,
 	  "Largest request, a power of 2 up to 32M (default 256k)", "N" },
 	{ "requests", 'R', POPT_ARG_STRING, NULL, OPT_REQUESTS,
@@ -119,6 +128,8 @@ static struct poptOption options[] = {
 /* Freed at the end of main: the ep_args point into popt's argv. */
 static poptContext pc;
 static const char **argv_renamed;
+/* Counted by the endpoint layer for --report; reopened sides share. */
+static struct ep_stats src_stats, dst_stats;
 
 static void parse_args(int argc, const char **argv, struct copy_opts *o);
 static void refuse_same(const struct ep_arg *src, const struct ep_arg *dst);
@@ -133,15 +144,19 @@ int
 main(int argc, const char **argv)
 {
 	struct endpoint *src, *dst;
-	struct ep_open_opts src_open = { .mode = EP_READ, .side = "source" };
+	struct ep_open_opts src_open = { .mode = EP_READ, .side = "source",
+	    .stats = &src_stats };
 	struct ep_open_opts dst_open = { .mode = EP_WRITE,
-	    .side = "destination", .create = true, .resize = true };
+	    .side = "destination", .create = true, .resize = true,
+	    .stats = &dst_stats };
 	struct checksum *cs = NULL;
 	bool ok = true;
 	char hex[BLKHASH_HEX_MAX];
 
 	cli_init();		/* atexit: close handles, check stdout */
 	parse_args(argc, argv, &opts);	/* usage errors exit 1 */
+	if (opts.report)		/* from here on, every exit reports */
+		report_begin(opts.report_file, &opts, &src_stats, &dst_stats);
 
 	/* Before anything is opened, so nothing is truncated or written. */
 	refuse_same(&opts.src, &opts.dst);
@@ -158,6 +173,7 @@ main(int argc, const char **argv)
 	/* A regular file becomes the source's size; a stream's is unknown. */
 	dst_open.resize_to = src->size >= 0 ? src->size : 0;
 	dst = ep_open(&opts.dst, &dst_open);
+	report_endpoints(src, dst);
 	check_compatible(src, dst, &opts);	/* fail before writing */
 	if (opts.verify)
 		verify_possible(src, dst);
@@ -196,6 +212,7 @@ main(int argc, const char **argv)
 	free(opts.blkhash_file);
 	free(opts.check_text);
 	free(opts.check_file);
+	free(opts.report_file);
 	poptFreeContext(pc);
 	cli_rewrite_free(argc, argv, argv_renamed);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -220,6 +237,7 @@ is_power_of_2(uint64_t n)
 static const struct cli_rewrite rewrites[] = {
 	{ "--progress=", "--progress-fd=" },
 	{ "--progress-json=", "--progress-json-fd=" },
+	{ "--report=", "--report-file=" },
 	{ "--blkhash=", "--blkhash-spec=" },
 };
 
@@ -257,6 +275,21 @@ parse_hash_args(struct copy_opts *o)
 	    (o->blkhash_file == NULL || strcmp(o->blkhash_file, "-") == 0))
 		errx(EXIT_FAILURE, "--blkhash: the destination is stdout: "
 		    "write the digest elsewhere with --blkhash-file=FILE");
+}
+
+/* stdout can carry the report only if nothing else goes there. */
+static void
+parse_report_args(const struct copy_opts *o)
+{
+	if (!o->report || o->report_file != NULL)
+		return;
+	if (o->dst.kind == EP_ARG_STDIO)
+		errx(EXIT_FAILURE, "--report: the destination is stdout: write "
+		    "the report elsewhere with --report=FILE");
+	if (o->blkhash && (o->blkhash_file == NULL ||
+	    strcmp(o->blkhash_file, "-") == 0))
+		errx(EXIT_FAILURE, "--report: the digest goes to stdout (and "
+		    "into the report): use --report=FILE or --blkhash-file=FILE");
 }
 
 static void
@@ -312,6 +345,15 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 		case OPT_PROGRESS_JSON_FD:
 			o->progress_json_fd = parse_fd("--progress-json", arg);
 			break;
+		case OPT_REPORT:
+			o->report = 1;
+			break;
+		case OPT_REPORT_FILE:
+			free(o->report_file);
+			o->report_file = arg;
+			arg = NULL;
+			o->report = 1;
+			break;
 		case OPT_QUEUE_SIZE:
 			o->queue_size = size_parse_range_or_die("--queue-size",
 			    arg, COPY_MIN_REQUEST, UINT32_MAX);
@@ -361,6 +403,7 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 	if (i < nargs)
 		cli_usage_error("unexpected argument '%s'", args[i]);
 	parse_hash_args(o);
+	parse_report_args(o);
 }
 
 /*
@@ -448,6 +491,7 @@ check_digest(struct checksum *cs, const struct endpoint *src,
 	const char *unit = "";
 
 	checksum_end(cs, src, hex);
+	report_digest(hex);
 	if (opts.blkhash)
 		blkhash_write_or_die(hex, opts.blkhash_file);
 	if (opts.check[0] == '\0' || blkhash_check_equal(opts.check, hex))
