@@ -112,7 +112,8 @@ static struct poptOption options[] = {
 	{ "requests", 'R', POPT_ARG_STRING, NULL, OPT_REQUESTS,
 	  "Requests in flight per connection (default 64)", "N" },
 	{ "sparse", 'S', POPT_ARG_STRING, NULL, OPT_SPARSE,
-	  "Turn runs of N zero bytes into holes, 0 = off (default 4096)",
+	  "Turn runs of N zero bytes into holes, 0 = off (default 4096 or "
+	  "the destination's preferred block size, whichever is larger)",
 	  "N" },
 	{ "synchronous", '\0', POPT_ARG_VAL, &opts.synchronous, 1,
 	  "Copy in order, one request at a time", NULL },
@@ -292,18 +293,14 @@ parse_report_args(const struct copy_opts *o)
 		    "into the report): use --report=FILE or --blkhash-file=FILE");
 }
 
+/* Every option popt finds in ctx, into o. */
 static void
-parse_args(int argc, const char **argv, struct copy_opts *o)
+parse_options(poptContext ctx, struct copy_opts *o)
 {
-	const char **args;
-	int rc, nargs = 0, i = 0;
+	int rc;
 
-	argv_renamed = cli_rewrite_args(argc, argv, rewrites,
-	    ARRAY_SIZE(rewrites));
-	pc = cli_context(argc, argv_renamed, options,
-	    "[OPTION...] SOURCE DESTINATION");
-	while ((rc = cli_next(pc)) > 0) {
-		char *arg = poptGetOptArg(pc);
+	while ((rc = cli_next(ctx)) > 0) {
+		char *arg = poptGetOptArg(ctx);
 
 		switch (rc) {
 		case OPT_BLKHASH:
@@ -386,7 +383,48 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 		}
 		free(arg);
 	}
+}
 
+/*
+ * popt stops at "--", which a "[ CMD -opts ]" group needs, so in
+ * "nbd-copy -- [ qemu-nbd ... ] null: --blkhash" the --blkhash is left
+ * among the arguments.  Nothing may follow the destination, so what does
+ * is parsed as options, as the README writes them last.
+ */
+static void
+parse_trailing_options(const char **rest, int n, struct copy_opts *o)
+{
+	const char **v = calloc(n + 2, sizeof(*v)), **renamed, **left;
+	poptContext ctx;
+
+	if (v == NULL)
+		err(EXIT_FAILURE, "calloc");
+	v[0] = program_invocation_name;
+	memcpy(v + 1, rest, n * sizeof(*v));
+	renamed = cli_rewrite_args(n + 1, v, rewrites, ARRAY_SIZE(rewrites));
+	ctx = cli_context(n + 1, renamed, options,
+	    "[OPTION...] SOURCE DESTINATION");
+	parse_options(ctx, o);
+	left = poptGetArgs(ctx);
+	if (left != NULL && left[0] != NULL)
+		cli_usage_error("unexpected argument '%s' after the destination",
+		    left[0]);
+	poptFreeContext(ctx);
+	cli_rewrite_free(n + 1, v, renamed);
+	free(v);
+}
+
+static void
+parse_args(int argc, const char **argv, struct copy_opts *o)
+{
+	const char **args;
+	int nargs = 0, i = 0;
+
+	argv_renamed = cli_rewrite_args(argc, argv, rewrites,
+	    ARRAY_SIZE(rewrites));
+	pc = cli_context(argc, argv_renamed, options,
+	    "[OPTION...] SOURCE DESTINATION");
+	parse_options(pc, o);
 	args = poptGetArgs(pc);
 	while (args != NULL && args[nargs] != NULL)
 		nargs++;
@@ -401,7 +439,7 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 	    EP_ALLOW_NBD | EP_ALLOW(EP_ARG_PATH) | EP_ALLOW(EP_ARG_STDIO) |
 	    EP_ALLOW(EP_ARG_NULL), "destination");
 	if (i < nargs)
-		cli_usage_error("unexpected argument '%s'", args[i]);
+		parse_trailing_options(args + i, nargs - i, o);
 	parse_hash_args(o);
 	parse_report_args(o);
 }
