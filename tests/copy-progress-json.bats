@@ -39,7 +39,7 @@ check_json() {
 	run_tool nbd-copy --progress-json=5 -C 1 -R 2 "$src" null: 5>prog
 	check_json prog $((32 << 20))
 	[ -z "$stderr" ]
-	# 64 reads of 20 ms, 2 at a time, last over a second: lines come
+	# 128 reads of 20 ms, 2 at a time, last over a second: lines come
 	# five times a second.
 	[ "$(wc -l <prog)" -ge 3 ]
 	jq -e -s 'all(.bytes_total == 33554432 and .phase == "copy")' prog
