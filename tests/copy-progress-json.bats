@@ -118,3 +118,17 @@ check_json() {
 	check_json prog $((4 << 20))
 	cmp src.img dst.img
 }
+
+@test "copy: the README's Python example reads --progress-json" {
+	require python3 --version
+	sed -n '/^## For programs/,/^## /{/^```python$/,/^```$/p}' \
+		"$BATS_TEST_DIRNAME/../README.md" | sed '1d;$d' >progress.py
+	[ "$(wc -l <progress.py)" -eq 5 ]
+	head -c 2M /dev/urandom >src.img
+	PATH=$NBDU_BUILD:$PATH run python3 progress.py src.img dst.img
+	assert_success
+	assert_line --index -1 "copy 2097152 100.0 0"
+	cmp src.img dst.img
+	PATH=$NBDU_BUILD:$PATH run python3 progress.py no-such.img dst.img
+	assert_failure 1
+}
