@@ -184,6 +184,71 @@ cli_init(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The line being written to stderr, and the last "PROG: " line. */
+static struct {
+	char cur[1024], last[1024];
+	size_t len;		/* a longer line keeps only its start */
+} captured;
+
+/* A whole line came: keep it if it is one of ours. */
+static void
+capture_line(void)
+{
+	size_t n = strlen(program_invocation_short_name);
+	const char *s = captured.cur;
+
+	captured.cur[captured.len] = '\0';
+	if (strncmp(s, program_invocation_short_name, n) == 0 &&
+	    strncmp(s + n, ": ", 2) == 0)
+		snprintf(captured.last, sizeof(captured.last), "%s", s + n + 2);
+	captured.len = 0;
+}
+
+/*
+ * stdio calls this with the stream locked, so lines from two threads do
+ * not mix here.  A failed write to stderr is not worth stopping for: the
+ * error being written is what matters, and it is kept.
+ */
+static ssize_t
+capture_write(void *cookie UNUSED, const char *buf, size_t size)
+{
+	for (size_t i = 0; i < size; i++) {
+		if (buf[i] == '\n')
+			capture_line();
+		else if (captured.len < sizeof(captured.cur) - 1)
+			captured.cur[captured.len++] = buf[i];
+	}
+	for (size_t off = 0; off < size;) {
+		ssize_t r = write(STDERR_FILENO, buf + off, size - off);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		off += r;
+	}
+	return size;
+}
+
+void
+cli_capture_errors(void)
+{
+	cookie_io_functions_t io = { .write = capture_write };
+	FILE *fp = fopencookie(NULL, "w", io);
+
+	if (fp == NULL)
+		err(EXIT_FAILURE, "fopencookie");
+	/* Unbuffered as stderr is: an exit by a signal must lose nothing. */
+	setvbuf(fp, NULL, _IONBF, 0);
+	stderr = fp;
+}
+
+const char *
+cli_last_error(void)
+{
+	return captured.last;
+}
+
 /* rule applied to word, or NULL if it does not apply. */
 static char *
 rewrite_word(const char *word, const struct cli_rewrite *rule)

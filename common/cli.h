@@ -89,4 +89,14 @@ NORETURN PRINTF(1, 2) void cli_usage_error(const char *fmt, ...);
  */
 NORETURN void cli_stdout_failed(void);
 
+/*
+ * From now on, what stdio writes to stderr (err(), warnx(), ...) still
+ * goes to file descriptor 2 at once, and the last line that starts with
+ * "PROG: " is kept, for a report of why the run failed.
+ */
+void cli_capture_errors(void);
+
+/* That line without "PROG: " and its newline, or "" if none came. */
+const char *cli_last_error(void);
+
 #endif

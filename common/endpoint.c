@@ -78,8 +78,8 @@ open_path(const struct ep_arg *arg, const struct ep_open_opts *opts)
 	    opts->side, arg->display);
 }
 
-struct endpoint *
-ep_open(const struct ep_arg *arg, const struct ep_open_opts *opts)
+static struct endpoint *
+open_kind(const struct ep_arg *arg, const struct ep_open_opts *opts)
 {
 	switch (arg->kind) {
 	case EP_ARG_URI:
@@ -100,28 +100,54 @@ ep_open(const struct ep_arg *arg, const struct ep_open_opts *opts)
 	    arg->display);
 }
 
+/* The stats are set here, not by each kind, so no kind can forget them. */
+struct endpoint *
+ep_open(const struct ep_arg *arg, const struct ep_open_opts *opts)
+{
+	struct endpoint *ep = open_kind(arg, opts);
+
+	ep->stats = opts->stats;
+	if (ep->stats != NULL)
+		atomic_fetch_add(&ep->stats->connections, 1);
+	return ep;
+}
+
+/* One more request of kind for len bytes, if ep is counted. */
+static void
+count(const struct endpoint *ep, enum ep_request kind, uint64_t len)
+{
+	if (ep->stats == NULL)
+		return;
+	atomic_fetch_add(&ep->stats->requests[kind], 1);
+	atomic_fetch_add(&ep->stats->bytes[kind], len);
+}
+
 int
 ep_try_read(struct endpoint *ep, void *buf, size_t len, uint64_t off,
     size_t *got)
 {
+	count(ep, EP_REQ_READ, len);
 	return ep->ops->read(ep, buf, len, off, got);
 }
 
 int
 ep_try_write(struct endpoint *ep, const void *buf, size_t len, uint64_t off)
 {
+	count(ep, EP_REQ_WRITE, len);
 	return ep->ops->write(ep, buf, len, off);
 }
 
 int
 ep_try_zero(struct endpoint *ep, uint64_t off, uint64_t len, bool allocate)
 {
+	count(ep, EP_REQ_ZERO, len);
 	return ep->ops->zero(ep, off, len, allocate);
 }
 
 int
 ep_try_flush(struct endpoint *ep)
 {
+	count(ep, EP_REQ_FLUSH, 0);
 	return ep->ops->flush(ep);
 }
 
@@ -169,6 +195,7 @@ ep_aio_read(struct endpoint *ep, void *buf, size_t len, uint64_t off,
 {
 	size_t got;
 
+	count(ep, EP_REQ_READ, len);
 	if (ep->ops->aio_read != NULL) {
 		ep->ops->aio_read(ep, buf, len, off, done, opaque);
 		return;
@@ -180,6 +207,7 @@ void
 ep_aio_write(struct endpoint *ep, const void *buf, size_t len, uint64_t off,
     ep_done_fn done, void *opaque)
 {
+	count(ep, EP_REQ_WRITE, len);
 	if (ep->ops->aio_write != NULL) {
 		ep->ops->aio_write(ep, buf, len, off, done, opaque);
 		return;
@@ -191,6 +219,7 @@ void
 ep_aio_zero(struct endpoint *ep, uint64_t off, uint64_t len, bool allocate,
     ep_done_fn done, void *opaque)
 {
+	count(ep, EP_REQ_ZERO, len);
 	if (ep->ops->aio_zero != NULL) {
 		ep->ops->aio_zero(ep, off, len, allocate, done, opaque);
 		return;
@@ -205,6 +234,7 @@ ep_aio_block_status(struct endpoint *ep, const char *context, uint64_t off,
 	const uint32_t all_data[2] = { len, 0 };
 
 	if (ep->ops->aio_block_status != NULL) {
+		count(ep, EP_REQ_BLOCK_STATUS, len);
 		ep->ops->aio_block_status(ep, context, off, len, extent, done,
 		    opaque);
 		return;
@@ -268,7 +298,15 @@ ep_in_flight(struct endpoint *ep)
 struct endpoint *
 ep_reopen(struct endpoint *ep)
 {
-	return ep->ops->reopen != NULL ? ep->ops->reopen(ep) : NULL;
+	struct endpoint *r = ep->ops->reopen != NULL ? ep->ops->reopen(ep) :
+	    NULL;
+
+	if (r == NULL)
+		return NULL;
+	r->stats = ep->stats;
+	if (r->stats != NULL)
+		atomic_fetch_add(&r->stats->connections, 1);
+	return r;
 }
 
 void

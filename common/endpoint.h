@@ -15,6 +15,7 @@
 #ifndef NBDU_ENDPOINT_H
 #define NBDU_ENDPOINT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -119,6 +120,22 @@ struct endpoint_ops {
 	void (*close)(struct endpoint *);
 };
 
+/*
+ * What was asked of an endpoint and of every endpoint reopened from it,
+ * counted by the ep_* wrappers as requests are issued (failed ones
+ * included), so nbd-copy --report needs nothing from the engines.
+ */
+enum ep_request {
+	EP_REQ_READ, EP_REQ_WRITE, EP_REQ_ZERO, EP_REQ_BLOCK_STATUS,
+	EP_REQ_FLUSH, EP_REQ_KINDS
+};
+
+struct ep_stats {
+	_Atomic uint64_t requests[EP_REQ_KINDS];
+	_Atomic uint64_t bytes[EP_REQ_KINDS];	/* the lengths asked */
+	_Atomic uint64_t connections;	/* ep_open and each ep_reopen */
+};
+
 struct endpoint {
 	const struct endpoint_ops *ops;
 	const char *name;	/* for messages: never holds a password */
@@ -137,6 +154,7 @@ struct endpoint {
 	bool has_extents;	/* block status can tell real holes */
 	bool discards;		/* null: what is written is thrown away */
 	struct conn *conn;	/* NBD kinds only, for ep_die() */
+	struct ep_stats *stats;	/* the caller's, or NULL: not counted */
 	/*
 	 * Why the last command failed, when the kind knows better than
 	 * errno: the rule a server broke (EPROTO), or libnbd's reason a
@@ -168,6 +186,7 @@ struct ep_open_opts {
 	bool resize;
 	uint64_t resize_to;
 	struct ep_retry retry;		/* NBD kinds only */
+	struct ep_stats *stats;		/* counts requests if not NULL */
 };
 
 /*

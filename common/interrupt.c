@@ -88,6 +88,12 @@ interrupt_init(void)
 	sigaction(SIGALRM, &sa, NULL);
 }
 
+int
+interrupt_signal(void)
+{
+	return stop_signal;
+}
+
 void
 cli_check_interrupted(void)
 {

@@ -23,6 +23,9 @@ extern volatile sig_atomic_t cli_interrupted;
  */
 void interrupt_init(void);
 
+/* The signal that stops the run (SIGINT, SIGTERM), or 0 if none came. */
+int interrupt_signal(void);
+
 /* Exits 1 after "PROG: interrupted" if a signal arrived. */
 void cli_check_interrupted(void);
 

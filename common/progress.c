@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "compiler.h"
 #include "progress.h"
 
 #define REDRAW_NS	(200 * 1000000LL)	/* five times a second */
@@ -127,34 +129,139 @@ write_percent(struct progress *p, uint64_t done, bool final)
 	write_all(p->fd, buf, n);
 }
 
+/* Bytes per second since the oldest redraw kept, a few seconds back. */
+static double
+recent_rate(struct progress *p, uint64_t done, int64_t now)
+{
+	unsigned n = ARRAY_SIZE(p->window), oldest;
+	double secs;
+
+	if (p->nwindow == 0) {
+		secs = (now - p->start_ns) / 1e9;
+		return secs > 0 ? (done - p->resumed) / secs : 0;
+	}
+	oldest = p->nwindow < n ? 0 : p->nwindow % n;
+	secs = (now - p->window[oldest].ns) / 1e9;
+	return secs > 0 ? (done - p->window[oldest].done) / secs : 0;
+}
+
 static void
-redraw(struct progress *p, int64_t now, bool final)
+remember(struct progress *p, uint64_t done, int64_t now)
+{
+	unsigned n = ARRAY_SIZE(p->window);
+
+	p->window[p->nwindow % n].ns = now;
+	p->window[p->nwindow % n].done = done;
+	p->nwindow++;
+}
+
+/*
+ * The fields that depend on the size: a stream has no total, and its
+ * percent is known only once it has ended.
+ */
+static void
+json_sized_fields(struct progress *p, uint64_t done, double rate, bool final,
+    char total[32], char percent[32], char eta[32])
+{
+	if (p->sized)
+		snprintf(total, 32, "%" PRIu64, p->total);
+	else
+		snprintf(total, 32, "null");
+	if (final || (p->sized && done >= p->total)) {
+		snprintf(percent, 32, "100.00");
+		snprintf(eta, 32, "0");
+		return;
+	}
+	snprintf(percent, 32, "null");
+	snprintf(eta, 32, "null");
+	if (!p->sized)
+		return;
+	snprintf(percent, 32, "%.2f", done * 100.0 / p->total);
+	if (rate > 0)
+		snprintf(eta, 32, "%.1f", (p->total - done) / rate);
+}
+
+static void
+write_json(struct progress *p, uint64_t done, int64_t now, bool final)
+{
+	char line[512], total[32], percent[32], eta[32];
+	double rate = recent_rate(p, done, now);
+	int n = 0;
+
+	json_sized_fields(p, done, rate, final, total, percent, eta);
+	/* JSON on the terminal the bar is on: erase the bar first. */
+	if (p->drawn && p->json_fd == STDERR_FILENO)
+		n = snprintf(line, sizeof line, "\r\033[K");
+	n += snprintf(line + n, sizeof line - n, "{\"phase\":\"%s\","
+	    "\"bytes_done\":%" PRIu64 ",\"bytes_total\":%s,\"percent\":%s,"
+	    "\"rate\":%.0f,\"eta_seconds\":%s,\"elapsed_seconds\":%.3f,"
+	    "\"retries\":%" PRIu64 ",\"resumed_bytes\":%" PRIu64 "}\n",
+	    p->phase, done, total, percent, rate, eta,
+	    (now - p->start_ns) / 1e9, atomic_load(&p->retries), p->resumed);
+	write_all(p->json_fd, line, n);
+}
+
+static uint64_t
+done_so_far(struct progress *p)
 {
 	uint64_t done = atomic_load(&p->done);
 
-	if (p->total > 0 && done > p->total)
-		done = p->total;
+	return p->sized && done > p->total ? p->total : done;
+}
+
+static void
+redraw(struct progress *p, int64_t now, bool final)
+{
+	uint64_t done = done_so_far(p);
+
+	if (p->json_fd >= 0)
+		write_json(p, done, now, final);
 	if (p->bar)
 		draw_bar(p, done, now, final);
 	if (p->fd >= 0)
 		write_percent(p, done, final);
+	remember(p, done, now);
 }
 
 void
-progress_begin(struct progress *p, bool bar, int fd, int64_t total)
+progress_begin(struct progress *p, bool bar, int fd, int json_fd,
+    int64_t total, uint64_t resumed)
 {
 	p->bar = bar && isatty(STDERR_FILENO);
 	p->fd = fd;
+	p->json_fd = json_fd;
+	p->sized = total >= 0;
 	p->total = total > 0 ? (uint64_t)total : 0;
-	atomic_init(&p->done, 0);
+	p->resumed = resumed;
+	p->phase = "copy";
+	p->nwindow = 0;
+	atomic_init(&p->done, resumed);
+	atomic_init(&p->retries, 0);
 	p->start_ns = clock_now_ns();
 	atomic_init(&p->next_ns, p->start_ns + REDRAW_NS);
 	pthread_mutex_init(&p->lock, NULL);
 	p->last_percent = -1;
 	p->drawn = false;
-	p->active = p->bar || p->fd >= 0;
+	p->active = p->bar || p->fd >= 0 || p->json_fd >= 0;
 	if (p->active)
 		redraw(p, p->start_ns, false);
+}
+
+void
+progress_phase(struct progress *p, const char *phase)
+{
+	if (!p->active)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->phase = phase;
+	redraw(p, clock_now_ns(), false);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void
+progress_retry(struct progress *p)
+{
+	atomic_fetch_add(&p->retries, 1);
 }
 
 void

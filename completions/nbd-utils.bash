@@ -12,10 +12,10 @@ _nbd_utils_options() {
 		# BEGIN nbd-copy options
 		echo "--allocated --blkhash --blkhash-file --check --check-file" \
 			"--connections --destination-is-zero --flush" \
-			"--no-extents --progress --queue-size --request-size" \
-			"--requests --retries --retry-delay --sparse --synchronous" \
-			"--target-is-zero --threads --timeout --verify --help" \
-			"--usage --version --verbose"
+			"--no-extents --progress --progress-json --queue-size" \
+			"--report --request-size --requests --retries --retry-delay" \
+			"--sparse --synchronous --target-is-zero --threads --timeout" \
+			"--verify --help --usage --version --verbose"
 		# END nbd-copy options
 		;;
 	nbd-dump)
@@ -50,17 +50,56 @@ _nbd_utils_values() {
 	esac
 }
 
+# True if OPTION of TOOL takes its value only joined with '=': popt's
+# optional values, where "--map VALUE" would make VALUE the endpoint.
+_nbd_utils_joined() {
+	case $1:$2 in
+	nbd-stat-map:--map | nbd-copy:--blkhash) return 0 ;;
+	esac
+	return 1
+}
+
+# The word being completed as the user typed it.  Without the
+# bash-completion package, bash splits words at '=' and ':' too
+# (COMP_WORDBREAKS): "--map=qemu:x" comes as "--map" "=" "qemu" ":" "x".
+_nbd_utils_word() {
+	local i=$COMP_CWORD word=${COMP_WORDS[COMP_CWORD]}
+	while ((i > 0)) && [[ ${COMP_WORDS[i]} == [=:] ||
+		${COMP_WORDS[i - 1]} == [=:] ]]; do
+		i=$((i - 1))
+		word=${COMP_WORDS[i]}$word
+	done
+	printf '%s' "$word"
+}
+
+# --opt=VALUE: the values that fit, each without what bash already
+# treats as written (the part of the word before its last '=' or ':').
+_nbd_utils_joined_values() {
+	local tool=$1 word=$2 cur=$3 values prefix v
+	values=$(_nbd_utils_values "$tool" "${word%%=*}") || return 0
+	prefix=${word%"$cur"}
+	COMPREPLY=()
+	for v in $(compgen -W "$values" -- "${word#*=}"); do
+		v=${word%%=*}=$v
+		COMPREPLY+=("${v#"$prefix"}")
+		# qemu:dirty-bitmap: waits for a name.
+		[[ $v == *: ]] && compopt -o nospace 2>/dev/null
+	done
+	return 0
+}
+
 _nbd_utils() {
-	local cur prev tool=${1##*/} values
+	local cur prev tool=${1##*/} values word
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
+	word=$(_nbd_utils_word)
 
-	if [[ $cur == --*=* ]]; then
-		values=$(_nbd_utils_values "$tool" "${cur%%=*}") || return 0
-		mapfile -t COMPREPLY < <(compgen -P "${cur%%=*}=" -W "$values" -- "${cur#*=}")
+	if [[ $word == --*=* ]]; then
+		_nbd_utils_joined_values "$tool" "$word" "$cur"
 		return 0
 	fi
-	if values=$(_nbd_utils_values "$tool" "$prev"); then
+	if ! _nbd_utils_joined "$tool" "$prev" &&
+		values=$(_nbd_utils_values "$tool" "$prev"); then
 		mapfile -t COMPREPLY < <(compgen -W "$values" -- "$cur")
 		return 0
 	fi

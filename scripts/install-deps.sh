@@ -11,7 +11,7 @@ set -u
 pkgs_build="gcc make pkg-config libnbd-dev libpopt-dev libgnutls28-dev libmagic-dev"
 pkgs_deb="build-essential dpkg-dev debhelper fakeroot lintian"
 pkgs_test="bats bats-support bats-assert nbdkit qemu-utils nbd-server gnutls-bin
-libnbd-bin nbdkit-plugin-python mandoc man-db zsh shellcheck file time python3 bsdextrautils clang libclang-rt-14-dev valgrind
+libnbd-bin nbdkit-plugin-python mandoc man-db zsh shellcheck file time python3 jq bsdextrautils clang libclang-rt-14-dev valgrind
 parallel"
 
 case ${1:-check} in

@@ -38,6 +38,9 @@ struct copy_opts {
 	int no_extents;		/* --no-extents */
 	int progress_bar;	/* -p, --progress */
 	int progress_fd;	/* --progress=FD, or -1 */
+	int progress_json_fd;	/* --progress-json[=FD], or -1 */
+	int report;		/* --report[=FILE] */
+	char *report_file;	/* --report=FILE, NULL: stdout */
 	uint64_t queue_size;	/* --queue-size: bytes in flight per worker */
 	uint64_t request_size;	/* --request-size */
 	bool request_size_set;	/* given: never adapted to latency */

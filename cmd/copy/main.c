@@ -31,10 +31,12 @@
 #include "size.h"
 #include "progress.h"
 #include "copy.h"
+#include "report.h"
 
 static struct copy_opts opts = {
 	.connections = 4,		/* -C */
 	.progress_fd = -1,		/* --progress=FD */
+	.progress_json_fd = -1,		/* --progress-json[=FD] */
 	.queue_size = 16 << 20,		/* --queue-size */
 	.request_size = 256 << 10,	/* --request-size */
 	.requests = 64,			/* -R */
@@ -51,7 +53,11 @@ enum {
 	OPT_CONNECTIONS,
 	OPT_PROGRESS,
 	OPT_PROGRESS_FD,
+	OPT_PROGRESS_JSON,
+	OPT_PROGRESS_JSON_FD,
 	OPT_QUEUE_SIZE,
+	OPT_REPORT,
+	OPT_REPORT_FILE,
 	OPT_REQUEST_SIZE,
 	OPT_REQUESTS,
 	OPT_RETRIES,
@@ -95,8 +101,20 @@ static struct poptOption options[] = {
 	/* What --progress=FD becomes before popt sees it; see parse_args. */
 	{ "progress-fd", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN,
 	  NULL, OPT_PROGRESS_FD, NULL, "FD" },
+	{ "progress-json", '\0', POPT_ARG_NONE, NULL, OPT_PROGRESS_JSON,
+	  "Write progress as JSON lines to stderr; --progress-json=FD to FD",
+	  NULL },
+	/* What --progress-json=FD becomes before popt sees it. */
+	{ "progress-json-fd", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN,
+	  NULL, OPT_PROGRESS_JSON_FD, NULL, "FD" },
 	{ "queue-size", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_SIZE,
 	  "Bytes in flight per connection (default 16M)", "N" },
+	{ "report", '\0', POPT_ARG_NONE, NULL, OPT_REPORT,
+	  "At exit, write a JSON report of the run to stdout; --report=FILE "
+	  "to FILE", NULL },
+	/* What --report=FILE becomes before popt sees it. */
+	{ "report-file", '\0', POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN,
+	  NULL, OPT_REPORT_FILE, NULL, "FILE" },
 	{ "request-size", '\0', POPT_ARG_STRING, NULL, OPT_REQUEST_SIZE,
 	  "Largest request, a power of 2 up to 32M (default 256k)", "N" },
 	{ "requests", 'R', POPT_ARG_STRING, NULL, OPT_REQUESTS,
@@ -108,7 +126,8 @@ static struct poptOption options[] = {
 	  "Wait SECONDS before the first retry, doubled each time "
 	  "(default 1)", "SECONDS" },
 	{ "sparse", 'S', POPT_ARG_STRING, NULL, OPT_SPARSE,
-	  "Turn runs of N zero bytes into holes, 0 = off (default 4096)",
+	  "Turn runs of N zero bytes into holes, 0 = off (default 4096 or "
+	  "the destination's preferred block size, whichever is larger)",
 	  "N" },
 	{ "synchronous", '\0', POPT_ARG_VAL, &opts.synchronous, 1,
 	  "Copy in order, one request at a time", NULL },
@@ -127,6 +146,8 @@ static struct poptOption options[] = {
 /* Freed at the end of main: the ep_args point into popt's argv. */
 static poptContext pc;
 static const char **argv_renamed;
+/* Counted by the endpoint layer for --report; reopened sides share. */
+static struct ep_stats src_stats, dst_stats;
 
 static void parse_args(int argc, const char **argv, struct copy_opts *o);
 static void refuse_same(const struct ep_arg *src, const struct ep_arg *dst);
@@ -141,15 +162,19 @@ int
 main(int argc, const char **argv)
 {
 	struct endpoint *src, *dst;
-	struct ep_open_opts src_open = { .mode = EP_READ, .side = "source" };
+	struct ep_open_opts src_open = { .mode = EP_READ, .side = "source",
+	    .stats = &src_stats };
 	struct ep_open_opts dst_open = { .mode = EP_WRITE,
-	    .side = "destination", .create = true, .resize = true };
+	    .side = "destination", .create = true, .resize = true,
+	    .stats = &dst_stats };
 	struct checksum *cs = NULL;
 	bool ok = true;
 	char hex[BLKHASH_HEX_MAX];
 
 	cli_init();		/* atexit: close handles, check stdout */
 	parse_args(argc, argv, &opts);	/* usage errors exit 1 */
+	if (opts.report)		/* from here on, every exit reports */
+		report_begin(opts.report_file, &opts, &src_stats, &dst_stats);
 
 	/* Before anything is opened, so nothing is truncated or written. */
 	refuse_same(&opts.src, &opts.dst);
@@ -167,6 +192,7 @@ main(int argc, const char **argv)
 	/* A regular file becomes the source's size; a stream's is unknown. */
 	dst_open.resize_to = src->size >= 0 ? src->size : 0;
 	dst = ep_open(&opts.dst, &dst_open);
+	report_endpoints(src, dst);
 	check_compatible(src, dst, &opts);	/* fail before writing */
 	if (opts.verify)
 		verify_possible(src, dst);
@@ -175,20 +201,28 @@ main(int argc, const char **argv)
 	if (opts.blkhash || opts.check[0] != '\0')
 		cs = checksum_begin(&opts);	/* hashes beside the copy */
 	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
-	    src->size);
+	    opts.progress_json_fd, src->size, 0);
 	if (opts.workers == 0)
 		copy_sync(src, dst, &opts);
 	else
 		copy_async(src, dst, &opts);
 	cli_check_interrupted();
-	if (opts.flush)
+	if (opts.flush) {
+		progress_phase(&opts.progress, "flush");
 		ep_flush(dst);
-	progress_end(&opts.progress);
+	}
 	/* Both run even if one fails: each says something different. */
-	if (cs != NULL)
+	if (cs != NULL) {
+		progress_phase(&opts.progress, "checksum");
 		ok = check_digest(cs, src, hex);
-	if (opts.verify && !verify_copy(src, dst))
-		ok = false;
+	}
+	if (opts.verify) {
+		progress_phase(&opts.progress, "verify");
+		if (!verify_copy(src, dst))
+			ok = false;
+	}
+	/* Only now is the run finished: 100% must not come before that. */
+	progress_end(&opts.progress);
 
 	ep_close(dst);
 	ep_close(src);
@@ -197,6 +231,7 @@ main(int argc, const char **argv)
 	free(opts.blkhash_file);
 	free(opts.check_text);
 	free(opts.check_file);
+	free(opts.report_file);
 	poptFreeContext(pc);
 	cli_rewrite_free(argc, argv, argv_renamed);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -215,11 +250,13 @@ is_power_of_2(uint64_t n)
 }
 
 /*
- * -p, --progress and --blkhash take nothing (see cli_rewrite_args); the
- * spellings with a value go to hidden options.
+ * -p, --progress, --progress-json and --blkhash take nothing (see
+ * cli_rewrite_args); the spellings with a value go to hidden options.
  */
 static const struct cli_rewrite rewrites[] = {
 	{ "--progress=", "--progress-fd=" },
+	{ "--progress-json=", "--progress-json-fd=" },
+	{ "--report=", "--report-file=" },
 	{ "--blkhash=", "--blkhash-spec=" },
 };
 
@@ -242,13 +279,14 @@ parse_seconds(const char *opt, const char *arg)
 	return (int64_t)(v * 1e9);
 }
 
+/* An open file descriptor for opt (--progress, --progress-json). */
 static int
-parse_fd(const char *arg)
+parse_fd(const char *opt, const char *arg)
 {
-	int fd = parse_count("--progress", arg, 0, INT32_MAX);
+	int fd = parse_count(opt, arg, 0, INT32_MAX);
 
 	if (fcntl(fd, F_GETFL) == -1)
-		errx(EXIT_FAILURE, "--progress=%s: %s", arg, strerror(errno));
+		errx(EXIT_FAILURE, "%s=%s: %s", opt, arg, strerror(errno));
 	return fd;
 }
 
@@ -277,18 +315,29 @@ parse_hash_args(struct copy_opts *o)
 		    "write the digest elsewhere with --blkhash-file=FILE");
 }
 
+/* stdout can carry the report only if nothing else goes there. */
 static void
-parse_args(int argc, const char **argv, struct copy_opts *o)
+parse_report_args(const struct copy_opts *o)
 {
-	const char **args;
-	int rc, nargs = 0, i = 0;
+	if (!o->report || o->report_file != NULL)
+		return;
+	if (o->dst.kind == EP_ARG_STDIO)
+		errx(EXIT_FAILURE, "--report: the destination is stdout: write "
+		    "the report elsewhere with --report=FILE");
+	if (o->blkhash && (o->blkhash_file == NULL ||
+	    strcmp(o->blkhash_file, "-") == 0))
+		errx(EXIT_FAILURE, "--report: the digest goes to stdout (and "
+		    "into the report): use --report=FILE or --blkhash-file=FILE");
+}
 
-	argv_renamed = cli_rewrite_args(argc, argv, rewrites,
-	    ARRAY_SIZE(rewrites));
-	pc = cli_context(argc, argv_renamed, options,
-	    "[OPTION...] SOURCE DESTINATION");
-	while ((rc = cli_next(pc)) > 0) {
-		char *arg = poptGetOptArg(pc);
+/* Every option popt finds in ctx, into o. */
+static void
+parse_options(poptContext ctx, struct copy_opts *o)
+{
+	int rc;
+
+	while ((rc = cli_next(ctx)) > 0) {
+		char *arg = poptGetOptArg(ctx);
 
 		switch (rc) {
 		case OPT_BLKHASH:
@@ -322,7 +371,22 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 			o->progress_bar = 1;
 			break;
 		case OPT_PROGRESS_FD:
-			o->progress_fd = parse_fd(arg);
+			o->progress_fd = parse_fd("--progress", arg);
+			break;
+		case OPT_PROGRESS_JSON:
+			o->progress_json_fd = STDERR_FILENO;
+			break;
+		case OPT_PROGRESS_JSON_FD:
+			o->progress_json_fd = parse_fd("--progress-json", arg);
+			break;
+		case OPT_REPORT:
+			o->report = 1;
+			break;
+		case OPT_REPORT_FILE:
+			free(o->report_file);
+			o->report_file = arg;
+			arg = NULL;
+			o->report = 1;
 			break;
 		case OPT_QUEUE_SIZE:
 			o->queue_size = size_parse_range_or_die("--queue-size",
@@ -366,7 +430,48 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 		}
 		free(arg);
 	}
+}
 
+/*
+ * popt stops at "--", which a "[ CMD -opts ]" group needs, so in
+ * "nbd-copy -- [ qemu-nbd ... ] null: --blkhash" the --blkhash is left
+ * among the arguments.  Nothing may follow the destination, so what does
+ * is parsed as options, as the README writes them last.
+ */
+static void
+parse_trailing_options(const char **rest, int n, struct copy_opts *o)
+{
+	const char **v = calloc(n + 2, sizeof(*v)), **renamed, **left;
+	poptContext ctx;
+
+	if (v == NULL)
+		err(EXIT_FAILURE, "calloc");
+	v[0] = program_invocation_name;
+	memcpy(v + 1, rest, n * sizeof(*v));
+	renamed = cli_rewrite_args(n + 1, v, rewrites, ARRAY_SIZE(rewrites));
+	ctx = cli_context(n + 1, renamed, options,
+	    "[OPTION...] SOURCE DESTINATION");
+	parse_options(ctx, o);
+	left = poptGetArgs(ctx);
+	if (left != NULL && left[0] != NULL)
+		cli_usage_error("unexpected argument '%s' after the destination",
+		    left[0]);
+	poptFreeContext(ctx);
+	cli_rewrite_free(n + 1, v, renamed);
+	free(v);
+}
+
+static void
+parse_args(int argc, const char **argv, struct copy_opts *o)
+{
+	const char **args;
+	int nargs = 0, i = 0;
+
+	argv_renamed = cli_rewrite_args(argc, argv, rewrites,
+	    ARRAY_SIZE(rewrites));
+	pc = cli_context(argc, argv_renamed, options,
+	    "[OPTION...] SOURCE DESTINATION");
+	parse_options(pc, o);
 	args = poptGetArgs(pc);
 	while (args != NULL && args[nargs] != NULL)
 		nargs++;
@@ -381,8 +486,9 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 	    EP_ALLOW_NBD | EP_ALLOW(EP_ARG_PATH) | EP_ALLOW(EP_ARG_STDIO) |
 	    EP_ALLOW(EP_ARG_NULL), "destination");
 	if (i < nargs)
-		cli_usage_error("unexpected argument '%s'", args[i]);
+		parse_trailing_options(args + i, nargs - i, o);
 	parse_hash_args(o);
+	parse_report_args(o);
 }
 
 /*
@@ -470,6 +576,7 @@ check_digest(struct checksum *cs, const struct endpoint *src,
 	const char *unit = "";
 
 	checksum_end(cs, src, hex);
+	report_digest(hex);
 	if (opts.blkhash)
 		blkhash_write_or_die(hex, opts.blkhash_file);
 	if (opts.check[0] == '\0' || blkhash_check_equal(opts.check, hex))
