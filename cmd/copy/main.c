@@ -620,9 +620,12 @@ select_ranges(struct endpoint *src)
 	struct ranges_opts ro = { .name = sel.ranges, .size = src->size,
 	    .type = sel.ranges_type };
 
-	if (src->is_stream || src->size < 0)
-		errx(EXIT_FAILURE, "%s: source %s is a stream: it has no "
-		    "ranges to select", selective_option(), src->name);
+	if (src->is_stream || src->size < 0) {
+		warnx("%s: source %s is a stream: it has no ranges to select",
+		    selective_option(), src->name);
+		ep_close(src);
+		exit(EXIT_FAILURE);
+	}
 	if (sel.bitmap != NULL)
 		dirty_ranges(src, &opts.src, sel.context, &sel.todo);
 	else
