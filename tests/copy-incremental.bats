@@ -211,6 +211,9 @@ assert_only_dirty_written() {
 	printf '[\n{ "offset": 0 }\n]\n' >bad.json
 	run_tool 1 nbd-copy --ranges=bad.json today.raw yesterday.raw
 	assert_one_line_error nbd-copy 'bad.json:2: an extent without "offset" and "length"'
+	run -1 --separate-stderr bash -c \
+		"printf '0 4k\n1 2 3\n' | '$NBDU_BUILD/nbd-copy' --ranges=- today.raw yesterday.raw"
+	assert_one_line_error nbd-copy "stdin:2: expected OFFSET LENGTH, got more: '3'"
 	run_tool 1 nbd-copy --ranges=missing.txt today.raw yesterday.raw
 	assert_one_line_error nbd-copy '--ranges: missing.txt: No such file or directory'
 	touch unreadable.txt

@@ -626,10 +626,13 @@ select_ranges(struct endpoint *src)
 		ep_close(src);
 		exit(EXIT_FAILURE);
 	}
-	if (sel.bitmap != NULL)
+	if (sel.bitmap != NULL) {
 		dirty_ranges(src, &opts.src, sel.context, &sel.todo);
-	else
-		ranges_load_or_die(sel.ranges, &ro, &sel.todo);
+		return;
+	}
+	if (strcmp(sel.ranges, "-") == 0)
+		ro.name = "stdin";
+	ranges_load_or_die(sel.ranges, &ro, &sel.todo);
 }
 
 /*
