@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * --ranges=FILE: the list of byte ranges an selective copy is limited
+ * --ranges=FILE: the list of byte ranges a selective copy is limited
  * to, either one "OFFSET LENGTH" pair a line (size suffixes allowed,
  * "#" comments, blank lines) or the JSON array nbd-stat-map --json
  * prints.  Parsing is pure (no I/O) so it can be unit-tested.
