@@ -177,6 +177,7 @@ struct ep_open_opts {
 	enum ep_mode mode;
 	const char *side;		/* for error messages */
 	const char *context;		/* meta context (NULL: base:allocation) */
+	const char *also_context;	/* NBD: one more, asked beside it */
 	bool no_context;		/* do not ask for any meta context */
 	bool create;			/* EP_WRITE file: create if missing */
 	/*

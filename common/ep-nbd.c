@@ -1109,6 +1109,12 @@ ep_nbd_open(const struct ep_arg *arg, const struct ep_open_opts *opts)
 	struct conn *c;
 
 	want.contexts[0] = opts->context;
+	/* Naming a second context means the first must be named too. */
+	if (opts->also_context != NULL) {
+		if (want.contexts[0] == NULL)
+			want.contexts[0] = LIBNBD_CONTEXT_BASE_ALLOCATION;
+		want.contexts[1] = opts->also_context;
+	}
 	c = conn_open(arg, &want);
 	if (opts->mode == EP_WRITE && c->read_only)
 		errx(EXIT_FAILURE, "%s: %s: export is read-only", opts->side,

@@ -11,11 +11,12 @@ _nbd_utils_options() {
 	nbd-copy)
 		# BEGIN nbd-copy options
 		echo "--allocated --blkhash --blkhash-file --check --check-file" \
-			"--connections --destination-is-zero --flush" \
+			"--connections --destination-is-zero --dirty-bitmap --flush" \
 			"--no-extents --progress --progress-json --queue-size" \
-			"--report --request-size --requests --retries --retry-delay" \
-			"--sparse --synchronous --target-is-zero --threads --timeout" \
-			"--verify --help --usage --version --verbose"
+			"--ranges --ranges-type --report --request-size --requests" \
+			"--retries --retry-delay --sparse --synchronous" \
+			"--target-is-zero --threads --timeout --verify --help" \
+			"--usage --version --verbose"
 		# END nbd-copy options
 		;;
 	nbd-dump)
@@ -45,6 +46,9 @@ _nbd_utils_values() {
 	nbd-info:--is | nbd-info:--isnt) echo "read-only rotational tls" ;;
 	nbd-info:--has | nbd-info:--hasnt) echo "base:allocation qemu:allocation-depth qemu:dirty-bitmap:" ;;
 	nbd-copy:--blkhash) echo "md5 sha1 sha224 sha256 sha384 sha512" ;;
+	nbd-copy:--destination-is-zero) echo "trust" ;;
+	nbd-copy:--ranges-type) echo "0 1 2 3" ;;
+	nbd-copy:--dirty-bitmap) _nbd_utils_bitmaps ;;
 	# END values
 	*) return 1 ;;
 	esac
@@ -54,7 +58,8 @@ _nbd_utils_values() {
 # optional values, where "--map VALUE" would make VALUE the endpoint.
 _nbd_utils_joined() {
 	case $1:$2 in
-	nbd-stat-map:--map | nbd-copy:--blkhash) return 0 ;;
+	nbd-stat-map:--map | nbd-copy:--blkhash | \
+	nbd-copy:--destination-is-zero) return 0 ;;
 	esac
 	return 1
 }
@@ -86,6 +91,20 @@ _nbd_utils_joined_values() {
 		[[ $v == *: ]] && compopt -o nospace 2>/dev/null
 	done
 	return 0
+}
+
+# The dirty bitmaps the NBD URI on the command line offers, as NAMEs;
+# nbd-info asks the server, so no [ CMD ] server is started to complete
+# a word.  Bounded, because a server may not answer.
+_nbd_utils_bitmaps() {
+	local w uri
+	for w in $COMP_LINE; do
+		[[ $w =~ ^nbds?(\+unix|\+vsock)?:// ]] && uri=$w
+	done
+	[[ -n $uri ]] && command -v nbd-info >/dev/null &&
+		command -v timeout >/dev/null || return 0
+	timeout 2 nbd-info --json -- "$uri" 2>/dev/null |
+		sed -n 's/^ *"qemu:dirty-bitmap:\(.*\)",\{0,1\}$/\1/p'
 }
 
 _nbd_utils() {

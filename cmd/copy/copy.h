@@ -187,7 +187,28 @@ void checksum_end(struct checksum *cs, const struct endpoint *src,
  * after a message listing the first differing byte ranges.
  */
 void verify_possible(const struct endpoint *src, const struct endpoint *dst);
-bool verify_copy(struct endpoint *src, struct endpoint *dst);
+/* Compares only the todo ranges; NULL: the whole source. */
+bool verify_copy(struct endpoint *src, struct endpoint *dst,
+    const struct rangeset *todo);
+
+/*
+ * --dirty-bitmap (dirty.c): dirty_context gives the meta context of
+ * bitmap NAME (the caller frees it); dirty_ranges adds what it marks
+ * dirty in src to todo, or exits 1 naming the contexts the server
+ * offers when it lacks ctx (arg: src's, to ask again).
+ */
+char *dirty_context(const char *name);
+void dirty_ranges(struct endpoint *src, const struct ep_arg *arg,
+    const char *ctx, struct rangeset *todo);
+
+/*
+ * --destination-is-zero (zero-check.c): exits 1 naming the first offset
+ * of the todo ranges (NULL: [0, size)) that dst does not report as
+ * reading zero, before anything is written.  A destination that cannot
+ * report extents is trusted, with a note.
+ */
+void zero_check(struct endpoint *dst, uint64_t size,
+    const struct rangeset *todo);
 
 /*
  * The run of buf (len bytes read at image offset off) that starts at

@@ -8,9 +8,11 @@
  * known to be zero), requests stay in flight on every connection, and
  * multi-conn with worker threads is used when both sides allow it.
  * Beyond nbdcopy, --check compares the blkhash of what was copied with
- * an expected digest, --verify reads the destination back, and
+ * an expected digest, --verify reads the destination back,
  * --timeout and --retries let a copy outlive a bad link (the NBD
- * endpoints do the work: see ep-nbd.c).
+ * endpoints do the work: see ep-nbd.c), --dirty-bitmap and --ranges
+ * copy only some ranges onto an existing destination, and
+ * --destination-is-zero is checked before it is trusted.
  */
 #include <err.h>
 #include <errno.h>
@@ -32,6 +34,7 @@
 #include "progress.h"
 #include "copy.h"
 #include "report.h"
+#include "ranges.h"
 
 static struct copy_opts opts = {
 	.connections = 4,		/* -C */
@@ -44,6 +47,16 @@ static struct copy_opts opts = {
 	.threads = 0,			/* -T: one per core */
 };
 
+/* A selective copy and the zero check: main's alone. */
+static struct {
+	char *bitmap;		/* --dirty-bitmap=NAME */
+	char *context;		/* its meta context */
+	char *ranges;		/* --ranges=FILE */
+	int64_t ranges_type;	/* --ranges-type=N, -1: every extent */
+	bool trust_zero;	/* --destination-is-zero=trust */
+	struct rangeset todo;	/* what either asks to copy */
+} sel = { .ranges_type = -1 };
+
 enum {
 	OPT_BLKHASH = 1,
 	OPT_BLKHASH_SPEC,
@@ -51,6 +64,8 @@ enum {
 	OPT_CHECK,
 	OPT_CHECK_FILE,
 	OPT_CONNECTIONS,
+	OPT_DIRTY_BITMAP,
+	OPT_DST_ZERO_MODE,
 	OPT_PROGRESS,
 	OPT_PROGRESS_FD,
 	OPT_PROGRESS_JSON,
@@ -58,6 +73,8 @@ enum {
 	OPT_QUEUE_SIZE,
 	OPT_REPORT,
 	OPT_REPORT_FILE,
+	OPT_RANGES,
+	OPT_RANGES_TYPE,
 	OPT_REQUEST_SIZE,
 	OPT_REQUESTS,
 	OPT_RETRIES,
@@ -90,7 +107,15 @@ static struct poptOption options[] = {
 	  "Use up to N connections per NBD side (multi-conn, default 4)",
 	  "N" },
 	{ "destination-is-zero", '\0', POPT_ARG_VAL, &opts.dst_is_zero, 1,
-	  "Assume the destination already reads as zeroes", NULL },
+	  "Skip zeroing: the destination reads as zeroes (checked first; "
+	  "--destination-is-zero=trust does not check)", NULL },
+	/* What --destination-is-zero=trust becomes; see parse_args. */
+	{ "destination-is-zero-mode", '\0',
+	  POPT_ARG_STRING | POPT_ARGFLAG_DOC_HIDDEN, NULL, OPT_DST_ZERO_MODE,
+	  NULL, "trust" },
+	{ "dirty-bitmap", '\0', POPT_ARG_STRING, NULL, OPT_DIRTY_BITMAP,
+	  "Copy only what the source's qemu:dirty-bitmap:NAME marks dirty, "
+	  "onto an existing destination", "NAME" },
 	{ "flush", '\0', POPT_ARG_VAL, &opts.flush, 1,
 	  "Make the destination durable before exiting", NULL },
 	{ "no-extents", '\0', POPT_ARG_VAL, &opts.no_extents, 1,
@@ -117,6 +142,11 @@ static struct poptOption options[] = {
 	  NULL, OPT_REPORT_FILE, NULL, "FILE" },
 	{ "request-size", '\0', POPT_ARG_STRING, NULL, OPT_REQUEST_SIZE,
 	  "Largest request, a power of 2 up to 32M (default 256k)", "N" },
+	{ "ranges", '\0', POPT_ARG_STRING, NULL, OPT_RANGES,
+	  "Copy only the ranges in FILE (- for stdin): OFFSET LENGTH lines "
+	  "or nbd-stat-map --json, onto an existing destination", "FILE" },
+	{ "ranges-type", '\0', POPT_ARG_STRING, NULL, OPT_RANGES_TYPE,
+	  "With --ranges JSON: only the extents of type N", "N" },
 	{ "requests", 'R', POPT_ARG_STRING, NULL, OPT_REQUESTS,
 	  "Requests in flight per connection (default 64)", "N" },
 	{ "retries", '\0', POPT_ARG_STRING, NULL, OPT_RETRIES,
@@ -157,6 +187,12 @@ static void tune(const struct endpoint *src, const struct endpoint *dst,
     struct copy_opts *o);
 static bool check_digest(struct checksum *cs, const struct endpoint *src,
     char hex[BLKHASH_HEX_MAX]);
+static bool selective(void);
+static void select_ranges(struct endpoint *src);
+static void check_selective(const struct endpoint *src,
+    const struct endpoint *dst);
+static void hash_clean(struct checksum *cs, struct endpoint *src,
+    struct endpoint *dst);
 
 int
 main(int argc, const char **argv)
@@ -180,7 +216,22 @@ main(int argc, const char **argv)
 	refuse_same(&opts.src, &opts.dst);
 	src_open.no_context = opts.no_extents;
 	src_open.retry = dst_open.retry = retry;
+	if (sel.bitmap != NULL) {
+		sel.context = dirty_context(sel.bitmap);
+		src_open.also_context = sel.context;
+		/* The bitmap is still needed without base:allocation. */
+		if (opts.no_extents) {
+			src_open.no_context = false;
+			src_open.context = sel.context;
+			src_open.also_context = NULL;
+		}
+	}
 	src = ep_open(&opts.src, &src_open);
+	if (selective()) {
+		select_ranges(src);	/* before dst: errors leave it alone */
+		/* An existing copy is updated in place, never resized. */
+		dst_open.create = dst_open.resize = false;
+	}
 	if (opts.verify)
 		verify_possible(src, NULL);	/* before dst is truncated */
 	/* Opening the destination truncates a regular file: not the source. */
@@ -197,11 +248,16 @@ main(int argc, const char **argv)
 	if (opts.verify)
 		verify_possible(src, dst);
 	tune(src, dst, &opts);		/* block sizes, multi-conn, threads */
+	if (selective())
+		check_selective(src, dst);	/* sets opts.todo */
+	if (opts.dst_is_zero && !sel.trust_zero)
+		zero_check(dst, src->size, opts.todo);
 
 	if (opts.blkhash || opts.check[0] != '\0')
 		cs = checksum_begin(&opts);	/* hashes beside the copy */
 	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
-	    opts.progress_json_fd, src->size, 0);
+	    opts.progress_json_fd,
+	    opts.todo ? (int64_t)rangeset_bytes(opts.todo) : src->size, 0);
 	if (opts.workers == 0)
 		copy_sync(src, dst, &opts);
 	else
@@ -214,11 +270,13 @@ main(int argc, const char **argv)
 	/* Both run even if one fails: each says something different. */
 	if (cs != NULL) {
 		progress_phase(&opts.progress, "checksum");
+		if (opts.todo != NULL)
+			hash_clean(cs, src, dst);
 		ok = check_digest(cs, src, hex);
 	}
 	if (opts.verify) {
 		progress_phase(&opts.progress, "verify");
-		if (!verify_copy(src, dst))
+		if (!verify_copy(src, dst, opts.todo))
 			ok = false;
 	}
 	/* Only now is the run finished: 100% must not come before that. */
@@ -232,6 +290,10 @@ main(int argc, const char **argv)
 	free(opts.check_text);
 	free(opts.check_file);
 	free(opts.report_file);
+	free(sel.context);
+	free(sel.bitmap);
+	free(sel.ranges);
+	rangeset_free(&sel.todo);
 	poptFreeContext(pc);
 	cli_rewrite_free(argc, argv, argv_renamed);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -250,7 +312,8 @@ is_power_of_2(uint64_t n)
 }
 
 /*
- * -p, --progress, --progress-json and --blkhash take nothing (see
+ * -p, --progress, --progress-json, --blkhash and --destination-is-zero
+ * take nothing (see
  * cli_rewrite_args); the spellings with a value go to hidden options.
  */
 static const struct cli_rewrite rewrites[] = {
@@ -258,6 +321,7 @@ static const struct cli_rewrite rewrites[] = {
 	{ "--progress-json=", "--progress-json-fd=" },
 	{ "--report=", "--report-file=" },
 	{ "--blkhash=", "--blkhash-spec=" },
+	{ "--destination-is-zero=", "--destination-is-zero-mode=" },
 };
 
 /*
@@ -315,6 +379,25 @@ parse_hash_args(struct copy_opts *o)
 		    "write the digest elsewhere with --blkhash-file=FILE");
 }
 
+/*
+ * After every option.  Both selections at once could mean a union or an
+ * intersection; neither is obviously what was meant, so neither is
+ * guessed.
+ */
+static void
+parse_selective_args(const struct copy_opts *o)
+{
+	if (sel.bitmap != NULL && sel.ranges != NULL)
+		cli_usage_error("--dirty-bitmap and --ranges cannot be used "
+		    "together");
+	if (sel.ranges_type >= 0 && sel.ranges == NULL)
+		cli_usage_error("--ranges-type needs --ranges");
+	if (sel.bitmap != NULL && o->src.kind != EP_ARG_URI &&
+	    o->src.kind != EP_ARG_CMD)
+		cli_usage_error("--dirty-bitmap: the source must be an NBD "
+		    "export");
+}
+
 /* stdout can carry the report only if nothing else goes there. */
 static void
 parse_report_args(const struct copy_opts *o)
@@ -367,6 +450,18 @@ parse_options(poptContext ctx, struct copy_opts *o)
 			o->connections = parse_count("--connections", arg, 1,
 			    1024);
 			break;
+		case OPT_DIRTY_BITMAP:
+			free(sel.bitmap);
+			sel.bitmap = arg;
+			arg = NULL;
+			break;
+		case OPT_DST_ZERO_MODE:
+			if (strcmp(arg, "trust") != 0)
+				cli_usage_error("--destination-is-zero: '%s' is "
+				    "not 'trust'", arg);
+			o->dst_is_zero = 1;
+			sel.trust_zero = true;
+			break;
 		case OPT_PROGRESS:
 			o->progress_bar = 1;
 			break;
@@ -400,6 +495,15 @@ parse_options(poptContext ctx, struct copy_opts *o)
 				errx(EXIT_FAILURE, "--request-size: '%s' is "
 				    "not a power of 2", arg);
 			o->request_size_set = true;
+			break;
+		case OPT_RANGES:
+			free(sel.ranges);
+			sel.ranges = arg;
+			arg = NULL;
+			break;
+		case OPT_RANGES_TYPE:
+			sel.ranges_type = parse_count("--ranges-type", arg, 0,
+			    UINT32_MAX);
 			break;
 		case OPT_REQUESTS:
 			o->requests = parse_count("--requests", arg, 1, 65536);
@@ -489,6 +593,7 @@ parse_args(int argc, const char **argv, struct copy_opts *o)
 		parse_trailing_options(args + i, nargs - i, o);
 	parse_hash_args(o);
 	parse_report_args(o);
+	parse_selective_args(o);
 }
 
 /*
@@ -650,4 +755,84 @@ tune(const struct endpoint *src, const struct endpoint *dst,
 		    src->name, ep_kind(src), dst->name, ep_kind(dst),
 		    o->workers, o->request_size, o->requests, o->queue_size,
 		    o->sparse);
+}
+
+static bool
+selective(void)
+{
+	return sel.bitmap != NULL || sel.ranges != NULL;
+}
+
+static const char *
+selective_option(void)
+{
+	return sel.bitmap != NULL ? "--dirty-bitmap" : "--ranges";
+}
+
+/* The ranges asked for, in sel.todo: the source must have a size. */
+static void
+select_ranges(struct endpoint *src)
+{
+	struct ranges_opts ro = { .name = sel.ranges, .size = src->size,
+	    .type = sel.ranges_type };
+
+	if (src->is_stream || src->size < 0) {
+		warnx("%s: source %s is a stream: it has no ranges to select",
+		    selective_option(), src->name);
+		ep_close(src);
+		exit(EXIT_FAILURE);
+	}
+	if (sel.bitmap != NULL) {
+		dirty_ranges(src, &opts.src, sel.context, &sel.todo);
+		return;
+	}
+	if (strcmp(sel.ranges, "-") == 0)
+		ro.name = "stdin";
+	ranges_load_or_die(sel.ranges, &ro, &sel.todo);
+}
+
+/*
+ * The destination is an older copy brought up to date: it must be there
+ * to hold the clean ranges.  The todo set then becomes whole blocks of
+ * it, the unit it is written in.
+ */
+static void
+check_selective(const struct endpoint *src, const struct endpoint *dst)
+{
+	if (dst->discards || dst->is_stream)
+		errx(EXIT_FAILURE, "%s: destination %s must be an existing "
+		    "image to update, not a stream or null:",
+		    selective_option(), dst->name);
+	if (copy_todo_align(&sel.todo, dst->block_min, src->size) == -1)
+		err(EXIT_FAILURE, "%s", selective_option());
+	opts.todo = &sel.todo;
+	if (cli_opts.verbose)
+		fprintf(stderr, "%s: %s: %zu range(s), %" PRIu64 " of %" PRId64
+		    " bytes\n", program_invocation_short_name,
+		    selective_option(), sel.todo.n, rangeset_bytes(&sel.todo),
+		    src->size);
+}
+
+/*
+ * --blkhash of a selective copy is the digest of the whole destination
+ * afterwards, so it can be compared with the source's: the ranges not
+ * copied are hashed as the destination holds them (its holes free).
+ */
+static void
+hash_clean(struct checksum *cs, struct endpoint *src, struct endpoint *dst)
+{
+	struct rangeset clean = { 0 };
+	uint64_t off = 0;
+
+	for (size_t i = 0; i <= sel.todo.n; i++) {
+		uint64_t end = i < sel.todo.n ? sel.todo.r[i].off :
+		    (uint64_t)src->size;
+
+		if (rangeset_add(&clean, off, end - off) == -1)
+			err(EXIT_FAILURE, "--blkhash");
+		if (i < sel.todo.n)
+			off = end + sel.todo.r[i].len;
+	}
+	checksum_fill(cs, dst, &clean, &opts);
+	rangeset_free(&clean);
 }

@@ -11,6 +11,9 @@
  * garbage that happens to match a byte here and there stays one range),
  * the whole image is still compared so the totals are right, and the
  * first SHOW_RANGES ranges are listed with their byte offsets.
+ *
+ * A selective copy (--dirty-bitmap, --ranges) is compared only where it
+ * wrote: the rest of the destination is older data, on purpose.
  */
 #include <err.h>
 #include <errno.h>
@@ -64,22 +67,27 @@ verify_possible(const struct endpoint *src, const struct endpoint *dst)
 }
 
 static void
-vside_begin(struct vside *s, struct endpoint *ep, uint64_t size)
+vside_begin(struct vside *s, struct endpoint *ep)
 {
-	struct extents_opts eo = { .errors_as_data = true };
-
 	s->ep = ep;
-	s->it = extents_begin(ep, 0, size, &eo);
-	s->e.offset = s->e.length = 0;
 	s->buf = malloc(CHUNK);
 	if (s->buf == NULL)
 		err(EXIT_FAILURE, "malloc");
 }
 
+/* The extents of one range to compare: [off, off+len). */
+static void
+vside_range(struct vside *s, uint64_t off, uint64_t len)
+{
+	struct extents_opts eo = { .errors_as_data = true };
+
+	s->it = extents_begin(s->ep, off, len, &eo);
+	s->e.offset = s->e.length = 0;
+}
+
 static void
 vside_end(struct vside *s)
 {
-	extents_end(s->it);
 	free(s->buf);
 }
 
@@ -226,42 +234,60 @@ report(struct diffs *d, const struct endpoint *src,
 		    d->ranges - SHOW_RANGES == 1 ? "" : "s");
 }
 
-bool
-verify_copy(struct endpoint *src, struct endpoint *dst)
+/* Compares [off, off+len) of both sides, counting the bytes read. */
+static void
+verify_range(struct vside *s, struct vside *d, struct diffs *diffs,
+    uint64_t off, uint64_t len, uint64_t *nread)
 {
-	uint64_t size = src->size, off = 0, nread = 0;
-	struct vside s = { 0 }, d = { 0 };
-	struct diffs diffs = { 0 };
+	uint64_t end = off + len;
 
-	if (size > 0) {
-		vside_begin(&s, src, size);
-		vside_begin(&d, dst, size);
-	}
-	while (off < size) {
-		uint64_t end;
+	vside_range(s, off, len);
+	vside_range(d, off, len);
+	while (off < end) {
+		uint64_t stop;
 		size_t n;
 		bool sz, dz;
 
 		cli_check_interrupted();
-		vside_seek(&s, off);
-		vside_seek(&d, off);
-		end = MIN(s.e.offset + s.e.length, d.e.offset + d.e.length);
-		end = MIN(end, size);
-		n = MIN(end - off, (uint64_t)(CHUNK - off % CHUNK));
-		sz = vside_zero(&s);
-		dz = vside_zero(&d);
+		vside_seek(s, off);
+		vside_seek(d, off);
+		stop = MIN(s->e.offset + s->e.length, d->e.offset + d->e.length);
+		stop = MIN(stop, end);
+		n = MIN(stop - off, (uint64_t)(CHUNK - off % CHUNK));
+		sz = vside_zero(s);
+		dz = vside_zero(d);
 		if (!(sz && dz)) {
-			read_both(sz ? NULL : &s, dz ? NULL : &d, off, n);
-			compare(&diffs, sz ? NULL : s.buf, dz ? NULL : d.buf,
+			read_both(sz ? NULL : s, dz ? NULL : d, off, n);
+			compare(diffs, sz ? NULL : s->buf, dz ? NULL : d->buf,
 			    off, n);
-			nread += n;
+			*nread += n;
 		}
 		off += n;
 	}
-	if (size > 0) {
-		vside_end(&d);
-		vside_end(&s);
-	}
+	extents_end(d->it);
+	extents_end(s->it);
+}
+
+bool
+verify_copy(struct endpoint *src, struct endpoint *dst,
+    const struct rangeset *todo)
+{
+	struct range whole = { 0, src->size };
+	const struct rangeset all = { .r = &whole, .n = 1, .cap = 1 };
+	struct vside s = { 0 }, d = { 0 };
+	struct diffs diffs = { 0 };
+	uint64_t nread = 0;
+
+	if (todo == NULL)
+		todo = &all;
+	vside_begin(&s, src);
+	vside_begin(&d, dst);
+	for (size_t i = 0; i < todo->n; i++)
+		if (todo->r[i].len > 0)
+			verify_range(&s, &d, &diffs, todo->r[i].off,
+			    todo->r[i].len, &nread);
+	vside_end(&d);
+	vside_end(&s);
 	diffs_close(&diffs);
 	if (diffs.ranges > 0) {
 		report(&diffs, src, dst);
@@ -270,6 +296,6 @@ verify_copy(struct endpoint *src, struct endpoint *dst)
 	if (cli_opts.verbose)
 		fprintf(stderr, "%s: verify: %" PRIu64 " bytes equal, %" PRIu64
 		    " read back, the rest zero on both sides\n",
-		    program_invocation_short_name, size, nread);
+		    program_invocation_short_name, rangeset_bytes(todo), nread);
 	return true;
 }
