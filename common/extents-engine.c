@@ -35,6 +35,7 @@
 #define EXTENTS_MIN_CHUNK	(1u << 20)	/* the first request, to learn */
 #define EXTENTS_MIN_PIECE	4096		/* ranges are no shorter */
 #define EXTENTS_BUDGET		65536		/* pieces held before slowing */
+#define EXTENTS_RAMP		16	/* new ranges in flight while growing */
 
 struct piece {
 	uint64_t len;
@@ -49,6 +50,7 @@ struct extents_req {
 	uint64_t off, end;	/* the range this slot stands for */
 	uint64_t covered;	/* [off, covered) is known */
 	uint64_t sent_end;	/* where the request sent ended */
+	uint64_t seen_end;	/* where the reply's extents ended, past it too */
 	/* The reply: extents as sent, those used, and the first and last used. */
 	size_t nraw, nused;
 	uint64_t first, last;
@@ -67,6 +69,7 @@ struct extents_engine {
 	uint64_t max_len;	/* longest request */
 	uint64_t chunk;		/* new ranges end at multiples of this */
 	bool sized;		/* chunk follows a reply's extent density */
+	bool ramped;		/* chunk has stopped growing: fill the window */
 	bool limited;		/* a reply covered less than asked */
 	size_t per_reply;	/* most extents the server sent in one reply */
 	uint64_t ext_len;	/* typical extent length; 0: not known yet */
@@ -142,6 +145,20 @@ boundary_after(uint64_t pos, uint64_t unit, uint64_t end)
 	uint64_t b = round_down(pos, unit);	/* b <= pos < end */
 
 	return end - b <= unit ? end : b + unit;
+}
+
+/*
+ * Where a range from pos ends.  At the protocol's limit (not a power of
+ * two) no boundary is round anyway, and ranges laid from pos rather
+ * than from multiples of the limit save the request that would cover
+ * only the few bytes the probe put out of step.
+ */
+static uint64_t
+range_end(const struct extents_engine *eng, uint64_t pos, uint64_t end)
+{
+	if (eng->chunk == eng->max_len)
+		return end - pos <= eng->max_len ? end : pos + eng->max_len;
+	return boundary_after(pos, eng->chunk, end);
 }
 
 struct extents_engine *
@@ -287,8 +304,17 @@ extents_engine_request(struct extents_engine *eng, uint64_t *off,
 		if (eng->next_off >= eng->end || eng->nslots >= eng->cap ||
 		    (eng->nslots > 0 && (tight || !eng->sized)))
 			return NULL;
+		/*
+		 * While replies still make ranges longer, a full window of
+		 * ranges of today's length would cover with hundreds of
+		 * requests what a few of tomorrow's cover: open only what a
+		 * server works on at once (nbdkit's threads, qemu's
+		 * requests), as TCP's slow start does.
+		 */
+		if (!eng->ramped && eng->in_flight >= EXTENTS_RAMP)
+			return NULL;
 		s = eng->next_off;
-		e = boundary_after(s, eng->chunk, eng->end);
+		e = range_end(eng, s, eng->end);
 		r = slot_new(eng, s, e);
 		slot_insert(eng, eng->nslots, r);
 		eng->next_off = e;
@@ -298,7 +324,7 @@ extents_engine_request(struct extents_engine *eng, uint64_t *off,
 		 * whole, it would come back short again, and what it left
 		 * could only be asked a round trip later.
 		 */
-		e = boundary_after(r->off, eng->chunk, r->end);
+		e = range_end(eng, r->off, r->end);
 		if (e < r->end) {
 			slot_insert(eng, i + 1, slot_new(eng, e, r->end));
 			r->end = e;
@@ -311,7 +337,7 @@ extents_engine_request(struct extents_engine *eng, uint64_t *off,
 	eng->in_flight++;
 	*off = s;
 	*len = MIN(e - s, eng->max_len);
-	r->sent_end = s + *len;
+	r->sent_end = r->seen_end = s + *len;
 	return r;
 }
 
@@ -357,6 +383,11 @@ extents_engine_reply(struct extents_req *r, uint64_t off,
 	if (r->bad != NULL)
 		return;
 	r->nraw += nr_entries / 2;
+	for (size_t i = 0; i + 1 < nr_entries; i += 2)
+		pos += entries[i];
+	/* Checked by malformed(): the sum does not wrap. */
+	r->seen_end = MAX(r->seen_end, MIN(pos, r->eng->size));
+	pos = off;
 	for (size_t i = 0; i + 1 < nr_entries && r->covered < r->end; i += 2) {
 		uint64_t len = entries[i], s = pos, e;
 
@@ -393,21 +424,43 @@ split_rest(struct extents_engine *eng, struct extents_req *r)
 }
 
 /*
+ * What r's reply described: the bytes from r's start it told about, and
+ * whether its last extent was cut by the request's end.  A last extent
+ * that ran on past the request (nbdkit's file plugin runs a hole on to
+ * the next data) is clipped for the map, but its length is the best
+ * news there is of how long the next ranges may be.
+ */
+static uint64_t
+described(const struct extents_req *r, bool whole, bool *last_cut)
+{
+	uint64_t got = r->covered - r->off;
+
+	*last_cut = whole;
+	if (whole && r->seen_end > r->sent_end) {
+		*last_cut = false;
+		got += r->seen_end - r->covered;
+	}
+	return got;
+}
+
+/*
  * How long one extent typically is, from r's reply.  The first extent
  * used was cut by the request's start, and in a whole reply the last by
- * its end, so the others say it best.  One extent says little: cut at a
- * random place it is on average half its length, so twice what it
- * covered, which also lets ranges grow while the map gets sparser.
+ * its end, unless it ran past, so the others say it best.  One extent
+ * says little: cut at a random place it is on average half its length,
+ * so twice what it covered, which also lets ranges grow while the map
+ * gets sparser.
  */
 static void
 learn_ext_len(struct extents_engine *eng, const struct extents_req *r,
     bool whole)
 {
-	uint64_t got = r->covered - r->off, sample;
+	bool last_cut;
+	uint64_t got = described(r, whole, &last_cut), sample;
 
 	if (r->nused == 1)
-		sample = 2 * got;
-	else if (!whole)
+		sample = got > UINT64_MAX / 2 ? got : 2 * got;
+	else if (!last_cut)
 		sample = (got - r->first) / (r->nused - 1);
 	else if (r->nused == 2)
 		sample = got / 2;
@@ -424,18 +477,22 @@ learn_ext_len(struct extents_engine *eng, const struct extents_req *r,
  * window of replies should hold about EXTENTS_BUDGET pieces at the
  * density r showed, so a dense map is asked in small pieces (memory
  * stays flat however many extents there are) and a sparse one in large
- * pieces (few requests).  And once the server has answered short, its
- * pace: a range should be what one reply covers (as many extents as the
- * server sends at most, of the typical length), so every request in the
- * window is answered whole and none waits for another's reply.
+ * pieces, up to the 32-bit limit (few requests).  And once the server
+ * has answered short, its pace: a range should be what one reply covers
+ * (as many extents as the server sends at most, of the typical length),
+ * so every request in the window is answered whole and none waits for
+ * another's reply.  Ranges stop growing at the first reply that does
+ * not make them longer: from then on the whole window is used.
  */
 static void
 size_chunk(struct extents_engine *eng, const struct extents_req *r)
 {
-	uint64_t got = r->covered - r->off;
-	uint64_t want = got / MAX(r->n, (size_t)1) *
-	    (EXTENTS_BUDGET / eng->window + 1);
-	bool whole = r->covered >= MIN(r->end, r->sent_end);
+	bool whole = r->covered >= MIN(r->end, r->sent_end), last_cut;
+	uint64_t got = described(r, whole, &last_cut);
+	uint64_t per = got / MAX(r->n, (size_t)1);
+	uint64_t mult = EXTENTS_BUDGET / eng->window + 1;
+	uint64_t want = per > UINT64_MAX / mult ? UINT64_MAX : per * mult;
+	uint64_t old = eng->chunk;
 
 	learn_ext_len(eng, r, whole);
 	eng->per_reply = MAX(eng->per_reply, r->nraw);
@@ -451,6 +508,8 @@ size_chunk(struct extents_engine *eng, const struct extents_req *r)
 	    (uint64_t)EXTENTS_MIN_PIECE));
 	if (eng->chunk > eng->max_len)
 		eng->chunk = eng->max_len;
+	if (eng->chunk <= old || eng->chunk == eng->max_len || !whole)
+		eng->ramped = true;
 	eng->sized = true;
 }
 

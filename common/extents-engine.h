@@ -22,11 +22,16 @@
  * extents_engine_next() says EXTENTS_WARN once before it; otherwise it
  * is an error.
  *
- * Once a reply has come back short, requests are as long as one reply
- * is expected to cover (the most extents the server sent in a reply,
- * times their typical length), within the memory budget, so every
- * request in the window is answered whole and the window stays full
- * however few extents the server gives per reply.
+ * Requests grow from what replies cover (a last extent running past the
+ * request counts too: it says where the next data is) up to the 32-bit
+ * limit, aligned down to block_min, so a sparse map costs a few round
+ * trips of ~4 GiB requests.  While they still grow, only a server's
+ * worth of them (16) is out at once; then the whole window.  Once a
+ * reply has come back short, requests are as long as one reply is
+ * expected to cover (the most extents the server sent in a reply, times
+ * their typical length), within the memory budget, so every request in
+ * the window is answered whole and the window stays full however few
+ * extents the server gives per reply.
  */
 #ifndef NBDU_EXTENTS_ENGINE_H
 #define NBDU_EXTENTS_ENGINE_H

@@ -41,13 +41,18 @@
  * large reads in flight: against a fast server that is as quick as many
  * small ones, costs less CPU per byte, and the buffers stay in cache.
  * If the first reads show a latency-bound source (remote, or a slow
- * disk), requests grow and the depth goes up to -R, within --queue-size.
+ * disk), requests grow to SLOW_REQUEST and the depth to -R, and unless
+ * --queue-size was given the bytes in flight follow, up to SLOW_QUEUE.
+ * Measured behind nbdkit's delay filter (10 and 50 ms), 4 MiB requests
+ * 64 deep beat both fewer and larger ones (16 MiB requests take the
+ * server longer than four of 4 MiB).
  */
 #define FAST_REQUEST	(1u << 20)
 #define FAST_DEPTH	4u		/* reading into null: */
 #define FAST_DEPTH_WRITE 8u		/* the loop also writes: more slack */
 #define SLOW_NS		(2 * 1000000)	/* a read this slow: latency-bound */
-#define SLOW_REQUEST	(4 << 20)
+#define SLOW_REQUEST	(4 << 20)	/* latency-bound: request size */
+#define SLOW_QUEUE	(256ULL << 20)	/* most bytes in flight it grows to */
 #define SAMPLES		8		/* reads timed before deciding */
 #define BUF_MIN		(64u << 10)	/* smallest pooled buffer */
 
@@ -106,6 +111,7 @@ struct worker {
 	struct buf *bufs;	/* the pool: idle buffers */
 	struct buf *sink;	/* null: without a hook: every read's */
 	uint64_t held;		/* bytes of all buffers, idle or in use */
+	uint64_t queue;		/* held at most: --queue-size, may grow once */
 	size_t rs;		/* request size, may grow once */
 	unsigned depth;		/* requests of rs in flight, may grow once */
 	unsigned samples;
@@ -202,16 +208,16 @@ buf_free(struct worker *w, struct buf *b)
  * A buffer for a read of len bytes: the smallest idle one that fits, or
  * a new one if the pool's bytes stay within the limit (idle buffers too
  * small are dropped to make room).  NULL: wait for one to come back.
- * The limit is --queue-size, or the depth's worth of requests when that
- * is less: against a fast server a few buffers in turn keep it as busy
- * as many would, and stay in the cache.  With nothing held at all, one
- * is made whatever its size, so a tiny --queue-size still progresses.
+ * The limit is the worker's queue (--queue-size, unless latency grew
+ * it), or the depth's worth of requests when that is less: against a
+ * fast server a few buffers in turn keep it as busy as many would, and
+ * stay in the cache.  With nothing held at all, one is made whatever
+ * its size, so a tiny --queue-size still progresses.
  */
 static struct buf *
 buf_get(struct worker *w, size_t len)
 {
-	uint64_t limit = MIN(w->sh->o->queue_size,
-	    (uint64_t)w->depth * w->rs);
+	uint64_t limit = MIN(w->queue, (uint64_t)w->depth * w->rs);
 	struct buf **best = NULL, *b;
 	size_t want = BUF_MIN;
 
@@ -295,8 +301,9 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
 
 /*
  * The first reads tell whether the source is latency-bound (a remote
- * or slow server): then fewer, larger requests keep the same bytes in
- * flight with far more throughput, unless --request-size was given.
+ * or slow server): then larger requests keep more bytes in flight with
+ * far more throughput.  The first depth's worth of reads (at most
+ * SAMPLES) decides, one round trip in.
  *
  * A slow read alone does not say so: against a busy server (an NBD
  * destination on the same cores) reads are slow because each waits for
@@ -316,14 +323,37 @@ cmp_ns(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Sizes a latency-bound worker: larger requests, -R of them, and as
+ * many bytes of buffers as that takes (within SLOW_QUEUE), each option
+ * given keeping its value.  Reads into null: need no buffers at all.
+ */
+static void
+size_for_latency(struct worker *w)
+{
+	const struct copy_opts *o = w->sh->o;
+	uint64_t big;
+
+	if (!o->requests_set)
+		w->depth = o->requests;
+	if (!o->queue_size_set)
+		w->queue = MAX(w->queue, MIN((uint64_t)w->depth * SLOW_REQUEST,
+		    SLOW_QUEUE));
+	big = MIN((uint64_t)SLOW_REQUEST, MAX(w->queue / 4,
+	    (uint64_t)FAST_REQUEST));
+	big = copy_plan_request(&w->sh->plan, MIN(big, o->request_max));
+	/* Smaller pooled buffers give way as larger ones need room. */
+	if (!o->request_size_set && big > w->rs)
+		w->rs = big;
+}
+
 static void
 sample_latency(struct worker *w, const struct op *rd)
 {
-	const struct copy_opts *o = w->sh->o;
 	int64_t now = clock_now_ns(), lat = now - rd->t0, spread = 0;
-	size_t big;
+	unsigned n = MAX(2u, MIN(w->depth, (unsigned)SAMPLES));
 
-	if (w->samples >= SAMPLES)
+	if (w->samples >= n)
 		return;
 	if (w->samples == 0)
 		w->min_lat = lat;
@@ -331,24 +361,18 @@ sample_latency(struct worker *w, const struct op *rd)
 		w->gaps[w->samples - 1] = now - w->last_done;
 	w->last_done = now;
 	w->min_lat = MIN(w->min_lat, lat);
-	if (++w->samples < SAMPLES || w->min_lat < SLOW_NS)
+	if (++w->samples < n || w->min_lat < SLOW_NS)
 		return;
-	qsort(w->gaps, SAMPLES - 1, sizeof(w->gaps[0]), cmp_ns);
-	for (unsigned i = 0; i + 1 < MIN(w->depth, (unsigned)SAMPLES); i++)
+	qsort(w->gaps, n - 1, sizeof(w->gaps[0]), cmp_ns);
+	for (unsigned i = 0; i + 1 < n; i++)
 		spread += w->gaps[i];
 	if (w->min_lat < 2 * spread)
 		return;
-	if (!o->requests_set)
-		w->depth = o->requests;
-	big = MIN((uint64_t)SLOW_REQUEST, o->queue_size / 4);
-	big = copy_plan_request(&w->sh->plan, MIN((uint64_t)big,
-	    o->request_max));
-	/* Smaller pooled buffers give way as larger ones need room. */
-	if (!o->request_size_set && big > w->rs)
-		w->rs = big;
+	/* Decided: a deeper pipeline must not count as more samples. */
+	w->samples = SAMPLES;
+	size_for_latency(w);
 }
 
-/* The endpoint the report names for one of this worker's. */
 static struct endpoint *
 side_of(const struct worker *w, const struct endpoint *ep)
 {
@@ -695,6 +719,7 @@ open_workers(struct shared *sh, struct worker *ws, unsigned n)
 		struct worker *w = &ws[started];
 
 		w->sh = sh;
+		w->queue = o->queue_size;
 		w->rs = copy_plan_request(&sh->plan, o->request_size_set ?
 		    o->request_size : MIN((uint64_t)MAX(o->request_size,
 		    FAST_REQUEST), o->request_max));
@@ -736,13 +761,14 @@ run_workers(struct shared *sh)
 	/*
 	 * Reads into null: all land in one buffer per worker: what they
 	 * bring is thrown away, and a buffer the size of one request stays
-	 * in the cache, where many in turn would not.  It is not counted
-	 * in the pool: requests that outgrow it (latency-bound) get the
-	 * whole --queue-size.
+	 * in the cache, where many in turn would not.  It is made as large
+	 * as requests may grow (latency-bound), but only the pages reads
+	 * touch are ever memory, and it is not counted in the pool.
 	 */
 	if (copy_dst_discards(sh->dst) && sh->o->hook == NULL)
 		for (unsigned i = 0; i < n; i++)
-			ws[i].sink = buf_new(ws[i].rs);
+			ws[i].sink = buf_new(sh->o->request_size_set ?
+			    ws[i].rs : sh->o->request_max);
 	/* Without a thread, a worker's share goes to the others. */
 	for (unsigned i = 1; i < n; i++)
 		ws[i].running = pthread_create(&ws[i].tid, NULL, worker_thread,

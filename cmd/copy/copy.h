@@ -42,6 +42,7 @@ struct copy_opts {
 	int report;		/* --report[=FILE] */
 	char *report_file;	/* --report=FILE, NULL: stdout */
 	uint64_t queue_size;	/* --queue-size: bytes in flight per worker */
+	bool queue_size_set;	/* given: never adapted to latency */
 	uint64_t request_size;	/* --request-size */
 	bool request_size_set;	/* given: never adapted to latency */
 	uint64_t request_max;	/* largest request both sides take */

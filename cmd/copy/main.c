@@ -486,6 +486,7 @@ parse_options(poptContext ctx, struct copy_opts *o)
 		case OPT_QUEUE_SIZE:
 			o->queue_size = size_parse_range_or_die("--queue-size",
 			    arg, COPY_MIN_REQUEST, UINT32_MAX);
+			o->queue_size_set = true;
 			break;
 		case OPT_REQUEST_SIZE:
 			o->request_size = size_parse_range_or_die(

@@ -129,12 +129,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct in in = { data, len };
 	uint64_t off = take(&in, 3) * 512, rlen = take(&in, 3) * 97 + 1;
-	uint64_t size = off + rlen + take(&in, 2) * 512;
+	uint64_t tail = take(&in, 2) * 512, size;
 	uint32_t bmin = 1u << (take(&in, 1) % 17);
 	uint32_t bmax = (uint32_t)take(&in, 1) << 12;
 	unsigned window = take(&in, 1) % 8;
 	uint64_t gran = take(&in, 2) * 13 + 1;
 	bool eas = take(&in, 1) & 1, honest = true;
+	/* Up to 2^19 times longer: past the 32-bit limit requests grow to. */
+	unsigned scale = take(&in, 1) % 20;
 	bool idle = false;
 	unsigned bad = 0, warns = 0;
 	struct extents_engine *eng;
@@ -143,6 +145,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	uint64_t pos = off, prev_flags = UINT64_MAX;
 	struct extent e;
 
+	rlen <<= scale;
+	gran <<= scale;
+	size = off + rlen + tail;
 	if (bmax != 0 && bmax < bmin)
 		bmax = 0;
 	if (size % bmin != 0)
@@ -159,6 +164,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    (r = extents_engine_request(eng, &qoff, &qlen)) != NULL) {
 			if (qlen == 0 || qoff % bmin != 0 ||
 			    qoff + qlen > size ||
+			    ((qoff + qlen) % bmin != 0 && qoff + qlen != size) ||
 			    (bmax != 0 && qlen > bmax))
 				abort();
 			outs[nout++] = (struct out){ r, qoff, qlen };
