@@ -197,7 +197,7 @@ write_json(struct progress *p, uint64_t done, int64_t now, bool final)
 	    "\"rate\":%.0f,\"eta_seconds\":%s,\"elapsed_seconds\":%.3f,"
 	    "\"retries\":%" PRIu64 ",\"resumed_bytes\":%" PRIu64 "}\n",
 	    p->phase, done, total, percent, rate, eta,
-	    (now - p->start_ns) / 1e9, atomic_load(&p->retries), p->resumed);
+	    (now - p->start_ns) / 1e9, p->retries != NULL ? p->retries() : 0, p->resumed);
 	write_all(p->json_fd, line, n);
 }
 
@@ -236,7 +236,6 @@ progress_begin(struct progress *p, bool bar, int fd, int json_fd,
 	p->phase = "copy";
 	p->nwindow = 0;
 	atomic_init(&p->done, resumed);
-	atomic_init(&p->retries, 0);
 	p->start_ns = clock_now_ns();
 	atomic_init(&p->next_ns, p->start_ns + REDRAW_NS);
 	pthread_mutex_init(&p->lock, NULL);
@@ -256,12 +255,6 @@ progress_phase(struct progress *p, const char *phase)
 	p->phase = phase;
 	redraw(p, clock_now_ns(), false);
 	pthread_mutex_unlock(&p->lock);
-}
-
-void
-progress_retry(struct progress *p)
-{
-	atomic_fetch_add(&p->retries, 1);
 }
 
 void

@@ -19,7 +19,7 @@
  *
  * Redrawn at most five times a second; progress_end() always leaves a
  * finished bar, a last "100/100" line and a last JSON line.
- * progress_add() and progress_retry() may be called from any thread.
+ * progress_add() may be called from any thread.
  */
 #ifndef NBDU_PROGRESS_H
 #define NBDU_PROGRESS_H
@@ -36,7 +36,7 @@ struct progress {
 	bool sized;		/* total is known (not a stream) */
 	uint64_t total;
 	_Atomic uint64_t done;
-	_Atomic uint64_t retries;
+	uint64_t (*retries)(void);	/* retries so far, if set */
 	uint64_t resumed;	/* counted in done from the start */
 	const char *phase;	/* "copy", "flush", "verify", "checksum" */
 	struct {
@@ -63,8 +63,6 @@ void progress_begin(struct progress *p, bool bar, int fd, int json_fd,
 /* A new phase ("flush", "verify", "checksum"): one JSON line says so. */
 void progress_phase(struct progress *p, const char *phase);
 
-/* One more retry, reported in the JSON lines. */
-void progress_retry(struct progress *p);
 
 /* Counts n more bytes done; redraws if it is time to. */
 void progress_add(struct progress *p, uint64_t n);

@@ -132,3 +132,17 @@ check_json() {
 	PATH=$NBDU_BUILD:$PATH run python3 progress.py no-such.img dst.img
 	assert_failure 1
 }
+
+@test "copy: --progress-json counts the retries of a copy that recovers" {
+	head -c 4M /dev/urandom >src.img
+	start_nbdkit src --filter=error file src.img error-pread-rate=0.2 \
+		error-pread=EIO
+	run_tool nbd-copy --request-size=64k --retries=100 \
+		--retry-delay=0.001 --progress-json=5 "$src" dst.img 5>prog
+	cmp src.img dst.img
+	jq -e -s 'last.retries > 0 and last.percent == 100' prog >/dev/null ||
+		fail "$(tail -1 prog)"
+	# One stderr line a retry, as many as the JSON counts.
+	[ "$(jq -s 'last.retries' prog)" -eq "${#stderr_lines[@]}" ] ||
+		fail "$(tail -1 prog) vs ${#stderr_lines[@]} lines: $stderr"
+}

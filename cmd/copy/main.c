@@ -255,6 +255,7 @@ main(int argc, const char **argv)
 
 	if (opts.blkhash || opts.check[0] != '\0')
 		cs = checksum_begin(&opts);	/* hashes beside the copy */
+	opts.progress.retries = ep_retries;	/* the JSON lines count them */
 	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
 	    opts.progress_json_fd,
 	    opts.todo ? (int64_t)rangeset_bytes(opts.todo) : src->size, 0);
