@@ -29,6 +29,7 @@
 #include "size.h"
 #include "progress.h"
 #include "copy.h"
+#include "checkpoint.h"
 
 static struct copy_opts opts = {
 	.connections = 4,		/* -C */
@@ -71,6 +72,9 @@ static struct poptOption options[] = {
 	  "Fail unless the blkhash of the data is HEX", "HEX" },
 	{ "check-file", '\0', POPT_ARG_STRING, NULL, OPT_CHECK_FILE,
 	  "Fail unless the blkhash is the digest in FILE (blksum output)",
+	  "FILE" },
+	{ "checkpoint", '\0', POPT_ARG_STRING, &opts.checkpoint, 0,
+	  "Record durable progress in FILE; the same command resumes from it",
 	  "FILE" },
 	{ "connections", 'C', POPT_ARG_STRING, NULL, OPT_CONNECTIONS,
 	  "Use up to N connections per NBD side (multi-conn, default 4)",
@@ -128,7 +132,7 @@ main(int argc, const char **argv)
 	struct ep_open_opts dst_open = { .mode = EP_WRITE,
 	    .side = "destination", .create = true, .resize = true };
 	struct checksum *cs = NULL;
-	bool ok = true;
+	bool ok = true, resume = false;
 	char hex[BLKHASH_HEX_MAX];
 
 	cli_init();		/* atexit: close handles, check stdout */
@@ -136,6 +140,10 @@ main(int argc, const char **argv)
 
 	/* Before anything is opened, so nothing is truncated or written. */
 	refuse_same(&opts.src, &opts.dst);
+	/* A resumed copy opens its destination as it is. */
+	if (opts.checkpoint != NULL)
+		resume = checkpoint_load(opts.checkpoint, &opts.src, &opts.dst);
+	dst_open.create = dst_open.resize = !resume;
 	src_open.no_context = opts.no_extents;
 	src = ep_open(&opts.src, &src_open);
 	if (opts.verify)
@@ -153,18 +161,28 @@ main(int argc, const char **argv)
 	if (opts.verify)
 		verify_possible(src, dst);
 	tune(src, dst, &opts);		/* block sizes, multi-conn, threads */
+	if (opts.checkpoint != NULL)
+		checkpoint_begin(&opts, src, dst);	/* resume: opts.todo */
 
 	if (opts.blkhash || opts.check[0] != '\0')
 		cs = checksum_begin(&opts);	/* hashes beside the copy */
+	/* A resume hashes and counts the done part as already copied. */
+	if (cs != NULL && checkpoint_skipped(opts.ckpt) != NULL)
+		checksum_fill(cs, src, checkpoint_skipped(opts.ckpt), &opts);
 	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
 	    src->size);
+	if (checkpoint_skipped(opts.ckpt) != NULL)
+		progress_add(&opts.progress,
+		    rangeset_bytes(checkpoint_skipped(opts.ckpt)));
 	if (opts.workers == 0)
 		copy_sync(src, dst, &opts);
 	else
 		copy_async(src, dst, &opts);
 	cli_check_interrupted();
-	if (opts.flush)
+	if (opts.flush || opts.ckpt != NULL)
 		ep_flush(dst);
+	if (opts.ckpt != NULL)
+		checkpoint_remove(opts.ckpt);	/* all durable: done */
 	progress_end(&opts.progress);
 	/* Both run even if one fails: each says something different. */
 	if (cs != NULL)
@@ -179,6 +197,7 @@ main(int argc, const char **argv)
 	free(opts.blkhash_file);
 	free(opts.check_text);
 	free(opts.check_file);
+	free(opts.checkpoint);
 	poptFreeContext(pc);
 	cli_rewrite_free(argc, argv, argv_renamed);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
