@@ -58,26 +58,7 @@ refuse_kind(const char *side, const char *what)
 #define DST_KINDS	"a file, device or NBD export"
 #define SRC_KINDS	"a file, device or NBD export, not a stream"
 
-bool
-checkpoint_load(const char *path, const struct ep_arg *src,
-    const struct ep_arg *dst)
-{
-	char why[256];
-	int r;
-
-	if (src->kind == EP_ARG_STDIO)
-		refuse_kind("source", SRC_KINDS);
-	if (dst->kind == EP_ARG_STDIO || dst->kind == EP_ARG_NULL)
-		refuse_kind("destination", DST_KINDS);
-	the.path = path;
-	r = ckpt_load(path, &the.loaded, &the.durable, why, sizeof(why));
-	if (r == -1)
-		errx(EXIT_FAILURE, "--checkpoint: %s: %s", path, why);
-	the.resume = r == 1;
-	return the.resume;
-}
-
-/* An endpoint as given, password removed; "" if it does not fit. */
+/* An endpoint as given, password removed; exits 1 if it does not fit. */
 static void
 arg_name(const struct ep_arg *a, char *out, size_t len)
 {
@@ -99,6 +80,46 @@ arg_name(const struct ep_arg *a, char *out, size_t len)
 	if (n >= len)
 		errx(EXIT_FAILURE, "--checkpoint: %s: name too long to record",
 		    a->display);
+}
+
+/*
+ * A checkpoint of another copy is refused with the field named; the
+ * names are compared before the destination is opened, so that another
+ * destination is named as such, not as missing.
+ */
+static void
+refuse_other(const struct checkpoint *ck)
+{
+	const char *field = ckpt_mismatch(&ck->id, &ck->loaded);
+
+	if (field != NULL)
+		errx(EXIT_FAILURE, "--checkpoint: %s: not this copy's "
+		    "checkpoint: %s differs", ck->path, field);
+}
+
+bool
+checkpoint_load(const char *path, const struct ep_arg *src,
+    const struct ep_arg *dst)
+{
+	char why[256];
+	int r;
+
+	if (src->kind == EP_ARG_STDIO)
+		refuse_kind("source", SRC_KINDS);
+	if (dst->kind == EP_ARG_STDIO || dst->kind == EP_ARG_NULL)
+		refuse_kind("destination", DST_KINDS);
+	the.path = path;
+	r = ckpt_load(path, &the.loaded, &the.durable, why, sizeof(why));
+	if (r == -1)
+		errx(EXIT_FAILURE, "--checkpoint: %s: %s", path, why);
+	the.resume = r == 1;
+	if (the.resume) {
+		the.id = the.loaded;
+		arg_name(src, the.id.source, sizeof(the.id.source));
+		arg_name(dst, the.id.destination, sizeof(the.id.destination));
+		refuse_other(&the);
+	}
+	return the.resume;
 }
 
 static void
@@ -161,7 +182,6 @@ checkpoint_begin(struct copy_opts *o, const struct endpoint *src,
 {
 	struct checkpoint *ck = &the;
 	pthread_condattr_t ca;
-	const char *field;
 
 	if (src->is_stream || src->size < 0)
 		refuse_kind("source", SRC_KINDS);
@@ -169,10 +189,7 @@ checkpoint_begin(struct copy_opts *o, const struct endpoint *src,
 		refuse_kind("destination", DST_KINDS);
 	make_id(&ck->id, o, src, dst);
 	if (ck->resume) {
-		field = ckpt_mismatch(&ck->id, &ck->loaded);
-		if (field != NULL)
-			errx(EXIT_FAILURE, "--checkpoint: %s: not this copy's "
-			    "checkpoint: %s differs", ck->path, field);
+		refuse_other(ck);
 		plan_resume(ck, o, (uint64_t)src->size,
 		    dst->block_min > 0 ? dst->block_min : 1);
 	}

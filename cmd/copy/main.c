@@ -166,11 +166,9 @@ main(int argc, const char **argv)
 
 	if (opts.blkhash || opts.check[0] != '\0')
 		cs = checksum_begin(&opts);	/* hashes beside the copy */
-	/* A resume hashes and counts the done part as already copied. */
-	if (cs != NULL && checkpoint_skipped(opts.ckpt) != NULL)
-		checksum_fill(cs, src, checkpoint_skipped(opts.ckpt), &opts);
 	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
 	    src->size);
+	/* A resume counts the done part as copied: the bar starts there. */
 	if (checkpoint_skipped(opts.ckpt) != NULL)
 		progress_add(&opts.progress,
 		    rangeset_bytes(checkpoint_skipped(opts.ckpt)));
@@ -181,6 +179,13 @@ main(int argc, const char **argv)
 	cli_check_interrupted();
 	if (opts.flush || opts.ckpt != NULL)
 		ep_flush(dst);
+	/*
+	 * The done part of a resume is hashed from the source once the rest
+	 * is copied (and recorded), so that a rerun after a kill here has
+	 * nothing left to copy.
+	 */
+	if (cs != NULL && checkpoint_skipped(opts.ckpt) != NULL)
+		checksum_fill(cs, src, checkpoint_skipped(opts.ckpt), &opts);
 	if (opts.ckpt != NULL)
 		checkpoint_remove(opts.ckpt);	/* all durable: done */
 	progress_end(&opts.progress);
