@@ -11,6 +11,7 @@ _nbd_utils_options() {
 	nbd-copy)
 		# BEGIN nbd-copy options
 		echo "--allocated --blkhash --blkhash-file --check --check-file" \
+			"--checkpoint" \
 			"--connections --destination-is-zero --flush" \
 			"--no-extents --progress --queue-size --request-size" \
 			"--requests --sparse --synchronous --target-is-zero" \

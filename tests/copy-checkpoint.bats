@@ -115,11 +115,11 @@ kill_copies() {
 	reference
 	truncate -s 512M dst.img
 	nbd_dst=1
-	kill_copies 6 20 -C 4 --blkhash
+	kill_copies 6 20 -C 4 -T 4 --blkhash
 	[ "$claimed" -gt 0 ] || fail "no checkpoint ever claimed a byte"
 	slow_src
 	dst_server
-	run_tool nbd-copy --checkpoint=ck -C 4 --blkhash "$slow" "$dsrv"
+	run_tool nbd-copy --checkpoint=ck -C 4 -T 4 --blkhash "$slow" "$dsrv"
 	assert_output "$want"
 	stop_server dsrv
 	cmp ref.img dst.img
