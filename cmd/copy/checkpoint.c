@@ -39,6 +39,14 @@ struct checkpoint {
 	pthread_t saver;
 	bool running, stopping;
 	struct rangeset durable;	/* flushed: what FILE may claim */
+	/*
+	 * A local destination (file, device): fdatasync covers every write
+	 * to it, whichever descriptor made it, so the saver flushes its own
+	 * (flusher) and the workers never wait for the disk.  What they
+	 * handed over waits in written for that flush.
+	 */
+	struct endpoint *flusher;
+	struct rangeset written;
 	bool dirty;		/* durable grew since the last save */
 	bool warned;		/* a save failed and was reported */
 	_Atomic unsigned asked;	/* the saver's last request */
@@ -178,7 +186,7 @@ static void stop_at_exit(void);
 
 void
 checkpoint_begin(struct copy_opts *o, const struct endpoint *src,
-    const struct endpoint *dst)
+    struct endpoint *dst)
 {
 	struct checkpoint *ck = &the;
 	pthread_condattr_t ca;
@@ -193,6 +201,10 @@ checkpoint_begin(struct copy_opts *o, const struct endpoint *src,
 		plan_resume(ck, o, (uint64_t)src->size,
 		    dst->block_min > 0 ? dst->block_min : 1);
 	}
+	/* Without a descriptor of its own, each worker flushes its own. */
+	if (strcmp(ep_kind(dst), "file") == 0 ||
+	    strcmp(ep_kind(dst), "block") == 0)
+		ck->flusher = ep_reopen(dst);
 	pthread_mutex_init(&ck->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -225,6 +237,25 @@ wait_for(struct checkpoint *ck, int64_t until)
 }
 
 /*
+ * Adds the ranges of from to into, kept bounded however out of order
+ * the workers finish; true if any was added.
+ */
+static bool
+merge(struct rangeset *into, const struct rangeset *from)
+{
+	bool added = false;
+
+	for (size_t i = 0; i < from->n; i++) {
+		/* A range lost to ENOMEM is copied again by a resume. */
+		if (rangeset_add(into, from->r[i].off, from->r[i].len) == -1)
+			break;
+		added = true;
+	}
+	rangeset_truncate(into, CKPT_MAX_RANGES);
+	return added;
+}
+
+/*
  * Writes what is durable if it grew, without the lock held (workers
  * hand over meanwhile).  Called and returns with the lock held.
  */
@@ -251,6 +282,27 @@ save(struct checkpoint *ck)
 	rangeset_free(&snap);
 }
 
+/*
+ * A local destination: what the workers handed over becomes durable
+ * with the saver's flush.  Called and returns with the lock held.
+ */
+static void
+flush_written(struct checkpoint *ck)
+{
+	struct rangeset w = ck->written;
+	bool ok;
+
+	if (ck->flusher == NULL || w.n == 0)
+		return;
+	ck->written = (struct rangeset){ 0 };
+	pthread_mutex_unlock(&ck->lock);
+	ok = ep_try_flush(ck->flusher) == 0;
+	pthread_mutex_lock(&ck->lock);
+	if (ok && merge(&ck->durable, &w))
+		ck->dirty = true;
+	rangeset_free(&w);
+}
+
 static void *
 saver_thread(void *arg)
 {
@@ -270,6 +322,7 @@ saver_thread(void *arg)
 		while (!ck->stopping && ck->answers < ck->members &&
 		    clock_now_ns() < until)
 			wait_for(ck, until);
+		flush_written(ck);
 		save(ck);
 	}
 	pthread_mutex_unlock(&ck->lock);
@@ -300,26 +353,21 @@ checkpoint_done(struct ckpt_worker *cw, uint64_t off, uint64_t len)
 
 /*
  * Only what completed before the flush was sent is in pending (this
- * thread sends both), so the flush makes all of it durable.  A flush
- * that fails claims nothing: the copy fails on its own.
+ * thread sends both), so the flush makes all of it durable; with a
+ * flusher, the saver's later flush does.  A flush that fails claims
+ * nothing: the copy fails on its own.
  */
 static void
 hand_over(struct ckpt_worker *cw, struct endpoint *dst)
 {
 	struct checkpoint *ck = cw->ck;
 	unsigned asked = atomic_load(&ck->asked);
-	bool durable = cw->pending.n > 0 && ep_try_flush(dst) == 0;
+	bool own = ck->flusher == NULL;
+	bool ok = cw->pending.n > 0 && (!own || ep_try_flush(dst) == 0);
 
 	pthread_mutex_lock(&ck->lock);
-	for (size_t i = 0; durable && i < cw->pending.n; i++) {
-		/* A range lost to ENOMEM is copied again by a resume. */
-		if (rangeset_add(&ck->durable, cw->pending.r[i].off,
-		    cw->pending.r[i].len) == -1)
-			break;
-		ck->dirty = true;
-	}
-	/* Bounded however out of order the workers finish. */
-	rangeset_truncate(&ck->durable, CKPT_MAX_RANGES);
+	if (ok && merge(own ? &ck->durable : &ck->written, &cw->pending))
+		ck->dirty |= own;
 	if (asked != cw->answered && asked == atomic_load(&ck->asked))
 		ck->answers++;
 	cw->answered = asked;
@@ -355,6 +403,14 @@ checkpoint_leave(struct ckpt_worker *cw, struct endpoint *dst, bool flush)
 	cw->ck = NULL;
 }
 
+static void
+close_flusher(struct checkpoint *ck)
+{
+	if (ck->flusher != NULL)
+		ep_close(ck->flusher);
+	ck->flusher = NULL;
+}
+
 /* False if it was not running. */
 static bool
 stop_saver(struct checkpoint *ck)
@@ -383,17 +439,21 @@ stop_at_exit(void)
 	if (!stop_saver(ck))
 		return;
 	pthread_mutex_lock(&ck->lock);
+	flush_written(ck);
 	save(ck);
 	pthread_mutex_unlock(&ck->lock);
+	close_flusher(ck);
 }
 
 void
 checkpoint_remove(struct checkpoint *ck)
 {
 	stop_saver(ck);
+	close_flusher(ck);
 	if (unlink(ck->path) == -1 && errno != ENOENT)
 		err(EXIT_FAILURE, "--checkpoint: %s", ck->path);
 	rangeset_free(&ck->durable);
 	rangeset_free(&ck->todo);
 	rangeset_free(&ck->skipped);
+	rangeset_free(&ck->written);
 }

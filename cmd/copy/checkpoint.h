@@ -5,12 +5,14 @@
  *
  * Every worker of an engine has a struct ckpt_worker.  It notes each
  * range whose destination commands completed (checkpoint_done) in its
- * own pending set, without a lock.  Every few seconds a saver thread
- * asks for the ranges; each worker, at its next turn (checkpoint_poll),
- * sets its pending set aside, flushes its own destination endpoint (a
- * flush covers only the writes of its own connection, and only those
- * that completed before it was sent), and merges the set into the
- * durable one.  The saver then writes FILE (ckpt_save).  So FILE never
+ * own pending set, without a lock.  Every second a saver thread asks
+ * for the ranges; each worker, at its next turn (checkpoint_poll),
+ * flushes its own destination endpoint (an NBD flush covers only the
+ * writes of its own connection, and only those that completed before
+ * it was sent) and merges the set into the durable one.  The saver then
+ * writes FILE (ckpt_save).  A local file or device is flushed by the
+ * saver instead, once for all workers (fdatasync covers every write to
+ * it), so the copy never waits for the disk.  Either way FILE never
  * claims a byte that a crash could still lose.
  */
 #ifndef NBDU_CHECKPOINT_H
@@ -50,7 +52,7 @@ bool checkpoint_load(const char *path, const struct ep_arg *src,
  * only have to hand their last ranges over first (checkpoint_leave).
  */
 void checkpoint_begin(struct copy_opts *o, const struct endpoint *src,
-    const struct endpoint *dst);
+    struct endpoint *dst);
 
 /* What a resume skips (the done part, whole blocks), or NULL. */
 const struct rangeset *checkpoint_skipped(const struct checkpoint *ck);
