@@ -450,7 +450,7 @@ checkpoint_remove(struct checkpoint *ck)
 {
 	stop_saver(ck);
 	close_flusher(ck);
-	if (unlink(ck->path) == -1 && errno != ENOENT)
+	if (ckpt_remove(ck->path) == -1)
 		err(EXIT_FAILURE, "--checkpoint: %s", ck->path);
 	rangeset_free(&ck->durable);
 	rangeset_free(&ck->todo);
