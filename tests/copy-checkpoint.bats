@@ -66,9 +66,11 @@ check_claims() {
 
 # kill_copies N MAX-TENTHS OPTIONS...: N runs of nbd-copy --checkpoint=ck
 # OPTIONS from the slow source to dst.img (to $dsrv with nbd_dst set),
-# each SIGKILLed after a random 0.1 to MAX/10 s, servers restarted for
-# each; after each, the claims are checked.  Sets claimed to the most
-# bytes a checkpoint claimed.
+# each SIGKILLed after a random 0 to MAX/10 s, servers restarted for
+# each; after each, the claims are checked.  A run without ck to resume
+# from waits for its first checkpoint before its random time, so some
+# are always claimed.  Sets claimed to the most bytes a checkpoint
+# claimed.
 kill_copies() {
 	local n=$1 max=$2 pid st bytes dst=dst.img
 	shift 2
@@ -82,7 +84,10 @@ kill_copies() {
 		"${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" --checkpoint=ck "$@" \
 			"$slow" "$dst" >/dev/null 2>err &
 		pid=$!
-		sleep "$(awk -v r=$((RANDOM % max + 1)) 'BEGIN { print r / 10 }')"
+		until [ -e ck ] || ! _alive "$pid"; do
+			sleep 0.05
+		done
+		sleep "$(awk -v r=$((RANDOM % (max + 1))) 'BEGIN { print r / 10 }')"
 		kill -9 "$pid" 2>/dev/null || true
 		st=0
 		wait "$pid" || st=$?
