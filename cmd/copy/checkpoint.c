@@ -201,7 +201,10 @@ checkpoint_begin(struct copy_opts *o, const struct endpoint *src,
 		plan_resume(ck, o, (uint64_t)src->size,
 		    dst->block_min > 0 ? dst->block_min : 1);
 	}
-	/* Without a descriptor of its own, each worker flushes its own. */
+	/*
+	 * A local destination gets the saver's own descriptor (see
+	 * flusher); should that fail, each worker flushes its own.
+	 */
 	if (strcmp(ep_kind(dst), "file") == 0 ||
 	    strcmp(ep_kind(dst), "block") == 0)
 		ck->flusher = ep_reopen(dst);
@@ -226,7 +229,7 @@ checkpoint_skipped(const struct checkpoint *ck)
 	return ck != NULL && ck->resume ? &ck->skipped : NULL;
 }
 
-/* Waits on the saver's condition until ns from now at most. */
+/* Waits on the saver's condition, until the monotonic time until at most. */
 static void
 wait_for(struct checkpoint *ck, int64_t until)
 {
