@@ -11,7 +11,7 @@ _nbd_utils_options() {
 	nbd-copy)
 		# BEGIN nbd-copy options
 		echo "--allocated --blkhash --blkhash-file --check --check-file" \
-			"--connections --destination-is-zero --dirty-bitmap --flush" \
+			"--checkpoint --connections --destination-is-zero --dirty-bitmap --flush" \
 			"--no-extents --progress --progress-json --queue-size" \
 			"--ranges --ranges-type --report --request-size --requests" \
 			"--retries --retry-delay --sparse --synchronous" \

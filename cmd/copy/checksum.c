@@ -52,8 +52,10 @@ checksum_begin(struct copy_opts *opts)
 }
 
 /*
- * The synchronous engine into null:, so holes cost a digest here too;
- * its own options, so nothing counts in the copy's progress.
+ * The engine the copy uses, tuned the same way, into null:, so holes
+ * cost a digest here too and a slow source is read with as many
+ * requests in flight; its own progress, so nothing counts in the
+ * copy's.
  */
 void
 checksum_fill(struct checksum *cs, struct endpoint *ep,
@@ -63,8 +65,16 @@ checksum_fill(struct checksum *cs, struct endpoint *ep,
 	    .display = (char *)"null:" };
 	struct ep_open_opts no = { .mode = EP_WRITE, .side = "checksum" };
 	struct copy_opts h = {
-		.request_size = o->request_size,
+		.connections = o->connections,
 		.no_extents = o->no_extents,
+		.queue_size = o->queue_size,
+		.request_size = o->request_size,
+		.request_size_set = o->request_size_set,
+		.request_max = o->request_max,
+		.requests = o->requests,
+		.requests_set = o->requests_set,
+		.threads = o->threads,
+		.workers = o->workers,
 		.todo = ranges,
 		.hook = checksum_hook,
 		.hook_opaque = cs,
@@ -74,7 +84,10 @@ checksum_fill(struct checksum *cs, struct endpoint *ep,
 	if (ranges->n == 0)
 		return;
 	null = ep_open(&null_arg, &no);
-	copy_sync(ep, null, &h);
+	if (h.workers == 0)
+		copy_sync(ep, null, &h);
+	else
+		copy_async(ep, null, &h);
 	ep_close(null);
 }
 

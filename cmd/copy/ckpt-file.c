@@ -156,6 +156,19 @@ fsync_dir_of(const char *path)
 	return r;
 }
 
+/*
+ * The temporary file has a fixed name beside path, so one left by a
+ * copy killed while saving is reused by the next save and removed with
+ * path (ckpt_remove), never piling up.
+ */
+static char *
+tmp_name(const char *path)
+{
+	char *tmp;
+
+	return asprintf(&tmp, "%s.tmp", path) < 0 ? NULL : tmp;
+}
+
 int
 ckpt_save(const char *path, const struct ckpt_id *id,
     const struct rangeset *done)
@@ -168,11 +181,10 @@ ckpt_save(const char *path, const struct ckpt_id *id,
 	if (text == NULL)
 		return -1;
 	digest_hex(text, len, hex);
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		tmp = NULL;
+	tmp = tmp_name(path);
+	if (tmp == NULL)
 		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
 	if (write_all(fd, text, len) == -1 ||
@@ -201,6 +213,22 @@ out:
 	free(text);
 	errno = saved;
 	return r;
+}
+
+int
+ckpt_remove(const char *path)
+{
+	char *tmp = tmp_name(path);
+
+	if (tmp == NULL)
+		return -1;
+	/* A temporary file exists only if a save was cut short. */
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return unlink(path) == -1 && errno != ENOENT ? -1 : 0;
 }
 
 /* Reads the whole file: 1, 0 if missing, -1 with why set. */

@@ -18,8 +18,9 @@
  *
  * Names are percent-encoded where they hold spaces, controls or '%'.
  * The digest line makes a torn or edited file an error, not a wrong
- * resume.  Files are replaced atomically (temporary file, fsync, rename,
- * fsync of the directory), so a reader sees the old or the new one.
+ * resume.  Files are replaced atomically (temporary file PATH.tmp,
+ * fsync, rename, fsync of the directory), so a reader sees the old or
+ * the new one.
  */
 #ifndef NBDU_CKPT_FILE_H
 #define NBDU_CKPT_FILE_H
@@ -61,5 +62,8 @@ const char *ckpt_mismatch(const struct ckpt_id *a, const struct ckpt_id *b);
 /* Writes path atomically: 0, or -1 with errno set. */
 int ckpt_save(const char *path, const struct ckpt_id *id,
     const struct rangeset *done);
+
+/* Removes path and any temporary file of it: 0, or -1 with errno set. */
+int ckpt_remove(const char *path);
 
 #endif

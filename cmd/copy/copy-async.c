@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "endpoint.h"
 #include "copy.h"
+#include "checkpoint.h"
 
 #define CHUNK_SIZE	(128ULL << 20)	/* work unit when threads share */
 /*
@@ -126,6 +127,7 @@ struct worker {
 	bool abandoned;		/* left with commands in flight */
 	uint64_t seg_off, seg_len;	/* what is left of the segment */
 	bool seg_zero;
+	struct ckpt_worker cw;	/* --checkpoint: what it completed */
 };
 
 static void
@@ -276,6 +278,8 @@ piece_put(struct worker *w, struct op *rd)
 {
 	if (--rd->pending > 0)
 		return;
+	if (rd->err == 0)
+		checkpoint_done(&w->cw, rd->off, rd->len);
 	progress_add(&w->sh->o->progress, rd->len);
 	op_put(w, rd);
 }
@@ -447,13 +451,18 @@ dst_done(struct worker *w, struct op *op)
 	w->dst_busy--;
 	if (op->kind == OP_WRITE)
 		w->dst_bytes -= op->len;
-	if (op->err != 0)
+	if (op->err != 0) {
 		op_failed(w, w->dst, op->kind == OP_WRITE ? "write" : "zero",
 		    op->off, op->err);
+		if (op->parent != NULL)
+			op->parent->err = op->err;	/* not done */
+	}
 	if (op->parent != NULL)
 		piece_put(w, op->parent);
-	else if (op->err == 0)
+	else if (op->err == 0) {
+		checkpoint_done(&w->cw, op->off, op->len);
 		progress_add(&w->sh->o->progress, op->len);
+	}
 	op_put(w, op);
 }
 
@@ -568,9 +577,11 @@ issue_one(struct worker *w)
 			return false;
 		if (o->hook != NULL)
 			o->hook(o->hook_opaque, off, NULL, len);
-		if (sh->plan.skip_zeroes)
+		if (sh->plan.skip_zeroes) {
+			/* Already zero (this run created it): done. */
+			checkpoint_done(&w->cw, off, len);
 			progress_add(&sh->o->progress, len);
-		else
+		} else
 			issue_dst(w, OP_ZERO, NULL, off, len);
 		consume(w, len);
 		return true;
@@ -654,11 +665,15 @@ static void
 worker_run(struct worker *w)
 {
 	w->done_tail = &w->done;
+	checkpoint_join(w->sh->o->ckpt, &w->cw);
 	for (;;) {
 		bool busy = true;
 
-		while (busy)
+		/* A local copy can stay busy to its end: ask here. */
+		while (busy) {
 			busy = process_done(w) | issue_one(w);
+			checkpoint_poll(&w->cw, w->dst);
+		}
 		/* Waiting for extents may have completed reads meanwhile. */
 		if (w->done != NULL)
 			continue;
@@ -672,6 +687,8 @@ worker_run(struct worker *w)
 		}
 		wait_some(w);
 	}
+	/* Commands still in flight may yet fail: claim nothing then. */
+	checkpoint_leave(&w->cw, w->dst, !w->abandoned);
 	if (w->segs_open && !w->abandoned)
 		copy_segments_end(&w->segs);
 	if (w->next_open && !w->abandoned)

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "endpoint.h"
 #include "copy.h"
+#include "checkpoint.h"
 
 struct sync {
 	struct endpoint *src, *dst;
@@ -19,6 +20,7 @@ struct sync {
 	uint64_t rs;		/* request size, whole blocks of dst */
 	struct copy_plan plan;
 	uint64_t written_end;	/* end of the last byte put on dst */
+	struct ckpt_worker cw;	/* --checkpoint: what it completed */
 };
 
 /* Makes [off, off+len) of the destination read as zeroes. */
@@ -26,6 +28,7 @@ static void
 put_zeroes(struct sync *s, uint64_t off, uint64_t len)
 {
 	if (s->plan.skip_zeroes) {
+		checkpoint_done(&s->cw, off, len);
 		progress_add(&s->o->progress, len);
 		return;
 	}
@@ -33,6 +36,7 @@ put_zeroes(struct sync *s, uint64_t off, uint64_t len)
 		uint64_t n = copy_plan_piece(off, len, s->rs, true);
 
 		ep_zero(s->dst, off, n, s->o->allocated);
+		checkpoint_done(&s->cw, off, n);
 		progress_add(&s->o->progress, n);
 		off += n;
 		len -= n;
@@ -65,6 +69,7 @@ put_data(struct sync *s, uint64_t off, size_t len)
 			continue;
 		}
 		ep_write(s->dst, s->buf + pos, n, off + pos);
+		checkpoint_done(&s->cw, off + pos, n);
 		progress_add(&s->o->progress, n);
 		s->written_end = off + pos + n;
 	}
@@ -96,6 +101,19 @@ copy_from_stream(struct sync *s)
 		ep_write(s->dst, "", 1, off - 1);
 }
 
+/*
+ * Between requests: the checkpoint's turn, and on a signal its last
+ * ranges before the tool ends (by exit, which writes the checkpoint).
+ */
+static void
+between(struct sync *s)
+{
+	if (cli_interrupted)
+		checkpoint_leave(&s->cw, s->dst, true);
+	cli_check_interrupted();
+	checkpoint_poll(&s->cw, s->dst);
+}
+
 static void
 copy_extents(struct sync *s)
 {
@@ -107,19 +125,20 @@ copy_extents(struct sync *s)
 	copy_segments_begin(&segs, s->src, 0, body, s->plan.align,
 	    !s->o->no_extents, s->o->todo);
 	while (copy_segments_next(&segs, &off, &len, &zero)) {
-		cli_check_interrupted();
+		between(s);
 		if (zero) {
 			zero_range(s, off, len);
 			continue;
 		}
 		for (; len > 0; off += n, len -= n) {
-			cli_check_interrupted();
+			between(s);
 			n = copy_plan_piece(off, len, s->rs, false);
 			ep_read(s->src, s->buf, n, off);
 			put_data(s, off, n);
 		}
 	}
-	cli_check_interrupted();	/* the walk ends early on a signal */
+	between(s);	/* the walk ends early on a signal */
+	checkpoint_leave(&s->cw, s->dst, true);
 	copy_segments_end(&segs);
 	if (body < size && copy_plan_wanted(s->o, body, size - body))
 		copy_plan_tail(&s->plan, s->src, s->dst, s->o, body,
@@ -131,6 +150,7 @@ copy_sync(struct endpoint *src, struct endpoint *dst, struct copy_opts *o)
 {
 	struct sync s = { .src = src, .dst = dst, .o = o };
 
+	checkpoint_join(o->ckpt, &s.cw);
 	copy_plan_init(&s.plan, dst, o);
 	s.rs = copy_plan_request(&s.plan, o->request_size);
 	s.buf = malloc(s.rs);

@@ -13,6 +13,7 @@
 #include "progress.h"
 #include "rangeset.h"
 
+struct checkpoint;
 struct endpoint;
 
 #define COPY_MAX_REQUEST	(32 * 1024 * 1024)	/* NBD's payload limit */
@@ -59,6 +60,7 @@ struct copy_opts {
 	char *check_file;	/* --check-file */
 	char check[BLKHASH_HEX_MAX];	/* expected digest, "" if none */
 	int verify;		/* --verify */
+	char *checkpoint;	/* --checkpoint=FILE, or NULL */
 
 	/*
 	 * NULL: copy the whole source.  Otherwise only these ranges are
@@ -73,6 +75,7 @@ struct copy_opts {
 	struct progress progress;
 	copy_hook_fn hook;	/* NULL: nothing watches the data */
 	void *hook_opaque;
+	struct checkpoint *ckpt;	/* --checkpoint, or NULL */
 };
 
 /* In order, one request at a time: streams and --synchronous. */

@@ -35,6 +35,7 @@
 #include "copy.h"
 #include "report.h"
 #include "ranges.h"
+#include "checkpoint.h"
 
 static struct copy_opts opts = {
 	.connections = 4,		/* -C */
@@ -102,6 +103,9 @@ static struct poptOption options[] = {
 	  "Fail unless the blkhash of the data is HEX", "HEX" },
 	{ "check-file", '\0', POPT_ARG_STRING, NULL, OPT_CHECK_FILE,
 	  "Fail unless the blkhash is the digest in FILE (blksum output)",
+	  "FILE" },
+	{ "checkpoint", '\0', POPT_ARG_STRING, &opts.checkpoint, 0,
+	  "Record durable progress in FILE; the same command resumes from it",
 	  "FILE" },
 	{ "connections", 'C', POPT_ARG_STRING, NULL, OPT_CONNECTIONS,
 	  "Use up to N connections per NBD side (multi-conn, default 4)",
@@ -204,7 +208,7 @@ main(int argc, const char **argv)
 	    .side = "destination", .create = true, .resize = true,
 	    .stats = &dst_stats };
 	struct checksum *cs = NULL;
-	bool ok = true;
+	bool ok = true, resume = false;
 	char hex[BLKHASH_HEX_MAX];
 
 	cli_init();		/* atexit: close handles, check stdout */
@@ -214,6 +218,10 @@ main(int argc, const char **argv)
 
 	/* Before anything is opened, so nothing is truncated or written. */
 	refuse_same(&opts.src, &opts.dst);
+	/* A resumed copy opens its destination as it is. */
+	if (opts.checkpoint != NULL)
+		resume = checkpoint_load(opts.checkpoint, &opts.src, &opts.dst);
+	dst_open.create = dst_open.resize = !resume;
 	src_open.no_context = opts.no_extents;
 	src_open.retry = dst_open.retry = retry;
 	if (sel.bitmap != NULL) {
@@ -248,36 +256,52 @@ main(int argc, const char **argv)
 	if (opts.verify)
 		verify_possible(src, dst);
 	tune(src, dst, &opts);		/* block sizes, multi-conn, threads */
+	if (opts.checkpoint != NULL)
+		checkpoint_begin(&opts, src, dst);	/* resume: opts.todo */
 	if (selective())
 		check_selective(src, dst);	/* sets opts.todo */
-	if (opts.dst_is_zero && !sel.trust_zero)
+	if (opts.dst_is_zero && !sel.trust_zero &&
+	    checkpoint_skipped(opts.ckpt) == NULL)
 		zero_check(dst, src->size, opts.todo);
 
 	if (opts.blkhash || opts.check[0] != '\0')
 		cs = checksum_begin(&opts);	/* hashes beside the copy */
 	opts.progress.retries = ep_retries;	/* the JSON lines count them */
+	/* A resume counts the done part as copied: the bar starts there. */
 	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
-	    opts.progress_json_fd,
-	    opts.todo ? (int64_t)rangeset_bytes(opts.todo) : src->size, 0);
+	    opts.progress_json_fd, selective() ?
+	    (int64_t)rangeset_bytes(opts.todo) : src->size,
+	    checkpoint_skipped(opts.ckpt) != NULL ?
+	    rangeset_bytes(checkpoint_skipped(opts.ckpt)) : 0);
 	if (opts.workers == 0)
 		copy_sync(src, dst, &opts);
 	else
 		copy_async(src, dst, &opts);
 	cli_check_interrupted();
-	if (opts.flush) {
+	if (opts.flush || opts.ckpt != NULL) {
 		progress_phase(&opts.progress, "flush");
 		ep_flush(dst);
 	}
+	/*
+	 * The done part of a resume is hashed from the source once the rest
+	 * is copied (and recorded), so that a rerun after a kill here has
+	 * nothing left to copy.
+	 */
+	if (cs != NULL && checkpoint_skipped(opts.ckpt) != NULL)
+		checksum_fill(cs, src, checkpoint_skipped(opts.ckpt), &opts);
+	if (opts.ckpt != NULL)
+		checkpoint_remove(opts.ckpt);	/* all durable: done */
 	/* Both run even if one fails: each says something different. */
 	if (cs != NULL) {
 		progress_phase(&opts.progress, "checksum");
-		if (opts.todo != NULL)
+		if (selective())
 			hash_clean(cs, src, dst);
 		ok = check_digest(cs, src, hex);
 	}
 	if (opts.verify) {
 		progress_phase(&opts.progress, "verify");
-		if (!verify_copy(src, dst, opts.todo))
+		if (!verify_copy(src, dst,
+		    selective() ? opts.todo : NULL))
 			ok = false;
 	}
 	/* Only now is the run finished: 100% must not come before that. */
@@ -295,6 +319,7 @@ main(int argc, const char **argv)
 	free(sel.bitmap);
 	free(sel.ranges);
 	rangeset_free(&sel.todo);
+	free(opts.checkpoint);
 	poptFreeContext(pc);
 	cli_rewrite_free(argc, argv, argv_renamed);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -391,6 +416,9 @@ parse_selective_args(const struct copy_opts *o)
 	if (sel.bitmap != NULL && sel.ranges != NULL)
 		cli_usage_error("--dirty-bitmap and --ranges cannot be used "
 		    "together");
+	if (o->checkpoint != NULL && (sel.bitmap != NULL || sel.ranges != NULL))
+		cli_usage_error("--checkpoint cannot be used with "
+		    "--dirty-bitmap or --ranges");
 	if (sel.ranges_type >= 0 && sel.ranges == NULL)
 		cli_usage_error("--ranges-type needs --ranges");
 	if (sel.bitmap != NULL && o->src.kind != EP_ARG_URI &&

@@ -124,6 +124,30 @@ missing_and_mismatch(void)
 	rangeset_free(&got);
 }
 
+/* A temporary file left by a save cut short goes with the checkpoint. */
+static void
+removal(void)
+{
+	struct rangeset done = { 0 };
+	char tmp[sizeof(path) + 4];
+	FILE *f;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	CHECK(ckpt_save(path, &base, &done) == 0, "save");
+	CHECK(access(tmp, F_OK) == -1, "temporary file left after a save");
+	f = fopen(tmp, "w");
+	CHECK(f != NULL && fputs("half a checkpoint", f) >= 0 &&
+	    fclose(f) == 0, "stale temporary file");
+	CHECK(ckpt_save(path, &base, &done) == 0, "save over a stale one");
+	CHECK(access(tmp, F_OK) == -1, "stale temporary file kept");
+	f = fopen(tmp, "w");
+	CHECK(f != NULL && fclose(f) == 0, "stale temporary file");
+	CHECK(ckpt_remove(path) == 0, "remove");
+	CHECK(access(path, F_OK) == -1 && access(tmp, F_OK) == -1,
+	    "left after remove");
+	CHECK(ckpt_remove(path) == 0, "remove of nothing");
+}
+
 int
 main(void)
 {
@@ -135,6 +159,7 @@ main(void)
 	round_trip();
 	corruption();
 	missing_and_mismatch();
+	removal();
 	unlink(path);
 	if (failures) {
 		fprintf(stderr, "test-ckpt-file: %d failures\n", failures);

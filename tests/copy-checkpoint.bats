@@ -1,0 +1,289 @@
+#!/usr/bin/env bats
+# nbd-copy --checkpoint=FILE (issue 14 items 3-5): copies killed at random
+# moments resume from FILE and end byte-identical with the right blkhash;
+# every checkpoint written along the way claims only bytes that are in
+# the destination; a checkpoint of another copy, or a corrupt one, is
+# refused; SIGINT leaves a truthful checkpoint; progress starts from the
+# done share.
+# shellcheck disable=SC2154
+
+load helpers
+
+# The source: sparse-random (data and holes) behind the delay filter, so
+# that kills land mid-copy.  nbdkit 1.32 may abort when a client dies
+# in the middle of its replies, so every run gets a server of its own
+# on the same socket (the same URI, as a resume needs).
+SRC_ARGS=(sparse-random 64M seed=7 percent=30 runlength=65536)
+
+# slow_src [DELAY]: (re)starts the slow source as $slow.  The old one
+# takes a while to end: it is left to teardown, which waits for it.
+slow_src() {
+	[ ! -s "$BATS_TEST_TMPDIR/slow.pid" ] ||
+		kill "$(cat "$BATS_TEST_TMPDIR/slow.pid")" 2>/dev/null || true
+	start_nbdkit slow --filter=delay "${SRC_ARGS[@]}" \
+		delay-read="${1:-150ms}" delay-extents=20ms
+}
+
+# dst_server: (re)starts nbdkit's file plugin on dst.img as $dsrv.
+dst_server() {
+	stop_server dsrv
+	start_nbdkit dsrv file dst.img
+}
+
+# stop_server VAR: stops the server start_nbdkit VAR started, if any.
+stop_server() {
+	local pidf=$BATS_TEST_TMPDIR/$1.pid pid
+	[ -s "$pidf" ] || return 0
+	pid=$(cat "$pidf")
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		_alive "$pid" || break
+		sleep 0.05
+	done
+	rm -f "$pidf"
+}
+
+# reference: the source copied straight to ref.img; its blkhash in $want.
+reference() {
+	start_nbdkit fast "${SRC_ARGS[@]}"
+	run_tool nbd-copy --blkhash "$fast" ref.img
+	want=$output
+}
+
+# check_claims CKPT REF DST: every "done OFFSET LENGTH" line of CKPT
+# names bytes that are the same in DST as in REF.  Prints the bytes
+# claimed.
+check_claims() {
+	local key off len total=0
+	while read -r key off len; do
+		[ "$key" = done ] || continue
+		cmp -s -i "$off:$off" -n "$len" "$2" "$3" ||
+			{ echo "claimed $off+$len is not in $3"; return 1; }
+		total=$((total + len))
+	done <"$1"
+	echo "$total"
+}
+
+# kill_copies N MAX-TENTHS OPTIONS...: N runs of nbd-copy --checkpoint=ck
+# OPTIONS from the slow source to dst.img (to $dsrv with nbd_dst set),
+# each SIGKILLed after a random 0 to MAX/10 s, servers restarted for
+# each; after each, the claims are checked.  A run without ck to resume
+# from waits for its first checkpoint before its random time, so some
+# are always claimed.  Sets claimed to the most bytes a checkpoint
+# claimed.
+kill_copies() {
+	local n=$1 max=$2 pid st bytes dst=dst.img
+	shift 2
+	claimed=0
+	for _ in $(seq "$n"); do
+		slow_src "${delay:-}"
+		if [ -n "${nbd_dst:-}" ]; then
+			dst_server
+			dst=$dsrv
+		fi
+		"${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" --checkpoint=ck "$@" \
+			"$slow" "$dst" >/dev/null 2>err &
+		pid=$!
+		until [ -e ck ] || ! _alive "$pid"; do
+			sleep 0.05
+		done
+		sleep "$(awk -v r=$((RANDOM % (max + 1))) 'BEGIN { print r / 10 }')"
+		kill -9 "$pid" 2>/dev/null || true
+		st=0
+		wait "$pid" || st=$?
+		# A run may finish first: then FILE is gone and the next starts
+		# over, which is right too.
+		[ "$st" = 137 ] || [ "$st" = 0 ] || fail "status $st: $(cat err)"
+		[ -e ck ] || continue
+		stop_server dsrv
+		bytes=$(check_claims ck ref.img dst.img) || fail "$bytes"
+		[ "$bytes" -le "$claimed" ] || claimed=$bytes
+	done
+}
+
+@test "copy: --checkpoint: SIGKILLed at 20 random moments, resumed exactly" {
+	reference
+	kill_copies 20 20 --blkhash
+	[ "$claimed" -gt 0 ] || fail "no checkpoint ever claimed a byte"
+	slow_src
+	run_tool nbd-copy --checkpoint=ck --blkhash "$slow" dst.img
+	assert_output "$want"
+	cmp ref.img dst.img
+	[ ! -e ck ]
+	# Nothing else is left beside it either.
+	[ ! -e ck.tmp ]
+}
+
+@test "copy: --checkpoint: -C 4 multi-conn into an NBD destination" {
+	# Workers take 128 MiB at a time: 4 of them need 512 MiB.
+	SRC_ARGS=(sparse-random 512M seed=7 percent=8 runlength=65536)
+	reference
+	truncate -s 512M dst.img
+	nbd_dst=1
+	kill_copies 6 20 -C 4 -T 4 --blkhash
+	[ "$claimed" -gt 0 ] || fail "no checkpoint ever claimed a byte"
+	slow_src
+	dst_server
+	run_tool nbd-copy --checkpoint=ck -C 4 -T 4 --blkhash "$slow" "$dsrv"
+	assert_output "$want"
+	stop_server dsrv
+	cmp ref.img dst.img
+	[ ! -e ck ]
+}
+
+@test "copy: --checkpoint: --synchronous, into a file and into NBD" {
+	local delay=6ms
+	reference
+	kill_copies 4 20 --synchronous --blkhash
+	[ "$claimed" -gt 0 ] || fail "no checkpoint ever claimed a byte"
+	slow_src 6ms
+	run_tool nbd-copy --checkpoint=ck --synchronous --blkhash "$slow" dst.img
+	assert_output "$want"
+	cmp ref.img dst.img
+	[ ! -e ck ]
+
+	rm dst.img
+	truncate -s 64M dst.img
+	nbd_dst=1
+	kill_copies 4 20 --synchronous
+	[ "$claimed" -gt 0 ] || fail "no checkpoint ever claimed a byte"
+	slow_src 6ms
+	dst_server
+	run_tool nbd-copy --checkpoint=ck --synchronous "$slow" "$dsrv"
+	stop_server dsrv
+	cmp ref.img dst.img
+	[ ! -e ck ]
+}
+
+# interrupted_copy: a copy into dst.img stopped by SIGINT once it has
+# copied something, leaving ck behind.
+interrupted_copy() {
+	local pid st=0
+	slow_src
+	"${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" --checkpoint=ck "$@" "$slow" \
+		dst.img 2>err &
+	pid=$!
+	sleep 1.5
+	kill -INT "$pid"
+	wait "$pid" || st=$?
+	[ "$st" = 130 ] || fail "status $st: $(cat err)"
+	[ "$(cat err)" = "nbd-copy: interrupted" ]
+	[ -s ck ] || fail "no checkpoint after SIGINT"
+}
+
+@test "copy: --checkpoint: SIGINT leaves a truthful checkpoint, a rerun ends it" {
+	local bytes
+	reference
+	interrupted_copy
+	bytes=$(check_claims ck ref.img dst.img) || fail "$bytes"
+	[ "$bytes" -gt 0 ]
+	[ "$bytes" -lt $((64 << 20)) ]
+	slow_src
+	run_tool nbd-copy --checkpoint=ck "$slow" dst.img
+	[ -z "$stderr" ]
+	cmp ref.img dst.img
+	[ ! -e ck ]
+}
+
+@test "copy: --checkpoint of another copy is refused, the field named" {
+	local before sum
+	reference
+	interrupted_copy
+	before=$(md5sum <ck)
+	sum=$(md5sum <dst.img)
+	cp dst.img other.img
+	slow_src
+	# refuse EXPECTED-FIELD ARGS...: exit 1, one line naming the field.
+	refuse() {
+		local field=$1
+		shift
+		run_tool 1 nbd-copy --checkpoint=ck "$@"
+		assert_one_line_error nbd-copy \
+			"--checkpoint: ck: not this copy's checkpoint: $field differs"
+	}
+	refuse source "$fast" dst.img
+	refuse destination "$slow" other.img
+	refuse allocated --allocated "$slow" dst.img
+	refuse sparse -S 64k "$slow" dst.img
+	refuse blkhash --blkhash=md5 "$slow" dst.img
+	refuse blkhash --check="$want" "$slow" dst.img
+	# The same socket, another size: the size says it is another disk.
+	stop_server slow
+	start_nbdkit slow sparse-random 32M seed=7
+	refuse source-size "$slow" dst.img
+	[ "$(md5sum <ck)" = "$before" ]
+	[ "$(md5sum <dst.img)" = "$sum" ]
+	[ "$(md5sum <other.img)" = "$sum" ]
+}
+
+@test "copy: --checkpoint: a destination of another size is refused" {
+	reference
+	interrupted_copy
+	truncate -s 300M dst.img
+	slow_src
+	run_tool 1 nbd-copy --checkpoint=ck "$slow" dst.img
+	assert_one_line_error nbd-copy \
+		"--checkpoint: ck: not this copy's checkpoint: destination-size differs"
+	[ "$(stat -c %s dst.img)" = $((300 << 20)) ]
+}
+
+@test "copy: --checkpoint: a corrupt or unreadable checkpoint is an error" {
+	local sum
+	reference
+	interrupted_copy
+	sum=$(md5sum <dst.img)
+	slow_src
+	# One byte of the first "done" line changed: 0 <-> 1 in its offset.
+	sed -i '0,/^done /s/^done \([0-9]*\)0 /done \11 /; t; 0,/^done /s/^done \([0-9]*\)[1-9] /done \10 /' ck
+	run_tool 1 nbd-copy --checkpoint=ck "$slow" dst.img
+	assert_one_line_error nbd-copy "--checkpoint: ck: not a checkpoint, or corrupt"
+	[ "$(md5sum <dst.img)" = "$sum" ]
+	mkdir dir
+	run_tool 1 nbd-copy --checkpoint=dir "$slow" dst.img
+	assert_one_line_error nbd-copy "--checkpoint: dir: Is a directory"
+	[ "$(md5sum <dst.img)" = "$sum" ]
+}
+
+@test "copy: --checkpoint refuses streams and null:" {
+	start_nbdkit src data '"hello"'
+	echo hello >in
+	run_tool 1 nbd-copy --checkpoint=ck - out.img <in
+	assert_one_line_error nbd-copy \
+		"--checkpoint: the source must be a file, device or NBD export, not a stream"
+	run_tool 1 nbd-copy --checkpoint=ck "$src" null:
+	assert_one_line_error nbd-copy \
+		"--checkpoint: the destination must be a file, device or NBD export"
+	run_tool 1 nbd-copy --checkpoint=ck "$src" -
+	assert_one_line_error nbd-copy \
+		"--checkpoint: the destination must be a file, device or NBD export"
+	[ ! -e ck ] && [ ! -e out.img ]
+}
+
+@test "copy: --checkpoint: a straight copy leaves no FILE, --verify and --check pass" {
+	reference
+	run_tool nbd-copy --checkpoint=ck --verify --check="$want" "$fast" dst.img
+	[ -z "$stderr" ]
+	cmp ref.img dst.img
+	[ ! -e ck ]
+}
+
+@test "copy: --checkpoint: a resumed copy's --check, --verify and progress count the done part" {
+	local bytes share
+	reference
+	interrupted_copy --check="$want"
+	bytes=$(check_claims ck ref.img dst.img)
+	share=$((bytes * 100 / (64 << 20)))
+	[ "$share" -gt 0 ]
+	slow_src 20ms
+	run_tool nbd-copy --checkpoint=ck --check="$want" --verify --progress=3 \
+		"$slow" dst.img 3>progress
+	[ -z "$stderr" ]
+	cmp ref.img dst.img
+	# 0/100 first, as always; every later line starts from the done share.
+	[ "$(head -1 progress)" = 0/100 ]
+	[ "$(tail -1 progress)" = 100/100 ]
+	[ "$(wc -l <progress)" -gt 2 ] || fail "no progress lines: $(cat progress)"
+	tail -n +2 progress | while IFS=/ read -r n _; do
+		[ "$n" -ge "$share" ] || fail "progress $n/100 below $share"
+	done
+}
