@@ -36,8 +36,10 @@ load helpers
 }
 
 @test "copy: a source that stops answering is a timeout naming the offset" {
-	start_nbdkit src --filter=delay pattern 4M delay-read=100
 	for mode in "" --synchronous "-C 4"; do
+		# A server per run: nbdkit 1.32 may abort once a client
+		# leaves with replies due.
+		start_nbdkit src --filter=delay pattern 4M delay-read=100
 		# shellcheck disable=SC2086
 		run_tool 1 nbd-copy $mode --timeout=2 "$src" dst.img
 		assert_one_line_error nbd-copy \

