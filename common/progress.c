@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "compiler.h"
+#include "fdio.h"
 #include "progress.h"
 
 #define REDRAW_NS	(200 * 1000000LL)	/* five times a second */
@@ -52,22 +53,6 @@ columns(void)
 	return 80;
 }
 
-/* Whole writes only; a progress fd that fails is not worth stopping for. */
-static void
-write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t r = write(fd, s, len);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return;
-		s += r;
-		len -= r;
-	}
-}
-
 static void
 draw_bar(struct progress *p, uint64_t done, int64_t now, bool final)
 {
@@ -103,7 +88,7 @@ draw_bar(struct progress *p, uint64_t done, int64_t now, bool final)
 		line[n++] = i < fill ? '#' : '.';
 	n += snprintf(line + n, sizeof(line) - n, "]%s\033[K%s", text,
 	    final ? "\n" : "");
-	write_all(STDERR_FILENO, line, n);
+	(void)fd_write_all(STDERR_FILENO, line, n);
 	p->drawn = true;
 }
 
@@ -126,7 +111,7 @@ write_percent(struct progress *p, uint64_t done, bool final)
 		return;
 	p->last_percent = percent;
 	n = snprintf(buf, sizeof(buf), "%d/100\n", percent);
-	write_all(p->fd, buf, n);
+	(void)fd_write_all(p->fd, buf, n);
 }
 
 /* Bytes per second since the oldest redraw kept, a few seconds back. */
@@ -198,7 +183,7 @@ write_json(struct progress *p, uint64_t done, int64_t now, bool final)
 	    "\"retries\":%" PRIu64 ",\"resumed_bytes\":%" PRIu64 "}\n",
 	    p->phase, done, total, percent, rate, eta,
 	    (now - p->start_ns) / 1e9, p->retries != NULL ? p->retries() : 0, p->resumed);
-	write_all(p->json_fd, line, n);
+	(void)fd_write_all(p->json_fd, line, n);
 }
 
 static uint64_t

@@ -15,6 +15,7 @@
 
 #include "compiler.h"
 #include "ckpt-file.h"
+#include "fdio.h"
 
 #define MAGIC		"nbd-copy-checkpoint"
 #define DIGEST_KEY	"sha256 "
@@ -123,23 +124,6 @@ render(const struct ckpt_id *id, const struct rangeset *done, size_t *len)
 }
 
 static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t r = write(fd, buf, len);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-static int
 fsync_dir_of(const char *path)
 {
 	char *copy = strdup(path);
@@ -187,10 +171,10 @@ ckpt_save(const char *path, const struct ckpt_id *id,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
-	if (write_all(fd, text, len) == -1 ||
-	    write_all(fd, DIGEST_KEY, strlen(DIGEST_KEY)) == -1 ||
-	    write_all(fd, hex, strlen(hex)) == -1 ||
-	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1)
+	if (fd_write_all(fd, text, len) == -1 ||
+	    fd_write_all(fd, DIGEST_KEY, strlen(DIGEST_KEY)) == -1 ||
+	    fd_write_all(fd, hex, strlen(hex)) == -1 ||
+	    fd_write_all(fd, "\n", 1) == -1 || fsync(fd) == -1)
 		goto out;
 	if (close(fd) == -1) {
 		fd = -1;

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "endpoint.h"
+#include "fdio.h"
 #include "json.h"
 #include "copy.h"
 #include "report.h"
@@ -181,27 +182,11 @@ build(int status, int sig, size_t *len)
 	return doc;
 }
 
-static bool
-write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t r = write(fd, s, len);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		s += r;
-		len -= r;
-	}
-	return true;
-}
-
 /* FILE gets the document by a rename: an old FILE or nothing until then. */
 static bool
 publish(const char *doc, size_t len)
 {
-	bool ok = write_all(rep.fd, doc, len);
+	bool ok = fd_write_all(rep.fd, doc, len) == 0;
 
 	if (close(rep.fd) != 0)
 		ok = false;
