@@ -726,10 +726,12 @@ disconnect_interrupted(struct nbd_handle *h)
 /*
  * Sends NBD_CMD_DISC (or NBD_OPT_ABORT) and gives the server a few
  * seconds to see it; from a server that does not answer we go anyway
- * rather than hang on the way out.
+ * rather than hang on the way out.  A query-only handle with nothing
+ * in flight leaves as soon as it is sent: there is nothing the server
+ * could still have to write out for it.
  */
 static void
-disconnect(struct nbd_handle *h)
+disconnect(struct nbd_handle *h, bool query_only)
 {
 	int r = -1;
 
@@ -741,11 +743,13 @@ disconnect(struct nbd_handle *h)
 	 * Also with replies still due: closing the socket under a server
 	 * still writing them is rude, and crashes nbdkit 1.32.
 	 */
+	/* Counted before: NBD_CMD_DISC counts as in flight itself. */
+	query_only = query_only && nbd_aio_in_flight(h) == 0;
 	if (nbd_aio_is_ready(h) == 1 || nbd_aio_is_processing(h) == 1)
 		r = nbd_aio_disconnect(h, 0);
 	else if (nbd_aio_is_negotiating(h) == 1)
 		r = nbd_aio_opt_abort(h);
-	if (r == -1)
+	if (r == -1 || query_only)
 		return;
 	for (int i = 0; i < 50 && !cli_interrupted; i++) {
 		if (nbd_aio_is_closed(h) == 1 || nbd_aio_is_dead(h) == 1)
@@ -780,12 +784,13 @@ conn_close(struct conn *c)
 	unregister_conn(c);
 	if (c->h != NULL) {
 		/*
-		 * Disconnect politely (unless nobody would answer) so a server such as qemu-nbd writes out
-		 * its metadata, then make sure a "[ CMD ]" that ignores the
-		 * closed socket still exits: nbd_close waits for it.
+		 * Disconnect politely (unless nobody would answer) so a
+		 * server such as qemu-nbd writes out its metadata, then make
+		 * sure a "[ CMD ]" that ignores the closed socket still
+		 * exits: nbd_close waits for it.
 		 */
 		if (!c->unresponsive)
-			disconnect(c->h);
+			disconnect(c->h, c->c_want.query_only);
 		nbd_kill_subprocess(c->h, 0);
 		nbd_close(c->h);
 	}

@@ -31,6 +31,11 @@ struct conn_want {
 	bool full_info;		/* ask for export name and description */
 	bool opt_mode;		/* stop in negotiation; see conn_go() */
 	const char *export_name;/* overrides the URI's export name */
+	/*
+	 * Only questions, never a command that writes: closing sends
+	 * NBD_CMD_DISC without waiting for the server to hang up.
+	 */
+	bool query_only;
 	/* Bounds connect and handshake (0: none): then ETIMEDOUT. */
 	int64_t timeout_ns;
 };

@@ -285,7 +285,7 @@ set_mode(enum info_mode mode, const char *option)
 static struct conn_want
 want_for(enum info_mode mode)
 {
-	struct conn_want want = { .no_contexts = true };
+	struct conn_want want = { .no_contexts = true, .query_only = true };
 
 	switch (mode) {
 	case INFO_SHOW:
