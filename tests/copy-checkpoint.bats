@@ -286,3 +286,51 @@ interrupted_copy() {
 		[ "$n" -ge "$share" ] || fail "progress $n/100 below $share"
 	done <progress
 }
+
+# selected_setup: the ranges of r.txt, dst.img all poison (0xee), and
+# expected.img: the poison with ref.img's bytes in those ranges; its
+# blkhash in $want_sel.
+selected_setup() {
+	reference
+	printf '%s\n' '1M 3M' '10M 5M' '20M 64K' '40M 20M' >r.txt
+	head -c 64M /dev/zero | tr '\0' '\356' >dst.img
+	cp dst.img expected.img
+	local off len
+	while read -r off len; do
+		off=$(($(numfmt --from=iec "$off") / 65536))
+		len=$(($(numfmt --from=iec "$len") / 65536))
+		dd if=ref.img of=expected.img bs=64k skip="$off" seek="$off" \
+			count="$len" conv=notrunc status=none
+	done <r.txt
+	want_sel=$(tool nbd-copy --blkhash expected.img null:)
+}
+
+@test "copy: --checkpoint --ranges: killed and resumed, only the ranges written" {
+	selected_setup
+	kill_copies 8 20 -R 4 --ranges=r.txt --blkhash
+	[ "$claimed" -gt 0 ] || fail "no checkpoint ever claimed a byte"
+	[ "$claimed" -le $((28 << 20)) ] || fail "claimed $claimed bytes"
+	slow_src
+	run_tool nbd-copy --checkpoint=ck --ranges=r.txt --blkhash "$slow" dst.img
+	assert_output "$want_sel"
+	cmp expected.img dst.img
+	[ ! -e ck ]
+}
+
+@test "copy: --checkpoint of another selection is refused" {
+	local sum
+	selected_setup
+	interrupted_copy --ranges=r.txt
+	sum=$(md5sum <dst.img)
+	printf '%s\n' '1M 3M' '10M 5M' >r2.txt
+	slow_src
+	for sel in --ranges=r2.txt ''; do
+		run_tool 1 nbd-copy --checkpoint=ck ${sel:+"$sel"} "$slow" dst.img
+		assert_one_line_error nbd-copy \
+			"--checkpoint: ck: not this copy's checkpoint: selection differs"
+	done
+	[ "$(md5sum <dst.img)" = "$sum" ]
+	run_tool nbd-copy --checkpoint=ck --ranges=r.txt "$slow" dst.img
+	cmp expected.img dst.img
+	[ ! -e ck ]
+}

@@ -231,3 +231,27 @@ assert_only_dirty_written() {
 		"cat today.raw | '$NBDU_BUILD/nbd-copy' --ranges=r.txt - yesterday.raw"
 	assert_one_line_error nbd-copy '--ranges: source stdin is a stream'
 }
+
+@test "copy: --dirty-bitmap --checkpoint: a rerun after SIGINT ends the incremental copy" {
+	local pid st=0
+	start_bitmap
+	# A slow destination, so that SIGINT lands mid-copy.
+	start_nbdkit dst --filter=delay file "$PWD/poison.raw" \
+		delay-write=300ms delay-zero=300ms
+	"${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" --checkpoint=ck --synchronous \
+		--request-size=4k --dirty-bitmap=b0 --blkhash "$src" "$dst" \
+		>/dev/null 2>err &
+	pid=$!
+	sleep 1.5
+	kill -INT "$pid"
+	wait "$pid" || st=$?
+	[ "$st" = 130 ] || fail "status $st: $(cat err)"
+	[ -s ck ] || fail "no checkpoint after SIGINT"
+	grep -q '^selection --dirty-bitmap%20sha256:' ck || fail "$(cat ck)"
+	grep -q '^done ' ck || fail "nothing claimed: $(cat ck)"
+	run_tool nbd-copy --checkpoint=ck --dirty-bitmap=b0 --blkhash "$src" \
+		"$dst"
+	assert_output "$(tool nbd-copy --blkhash poison.raw null:)"
+	assert_only_dirty_written poison.raw
+	[ ! -e ck ]
+}

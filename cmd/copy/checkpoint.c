@@ -146,38 +146,51 @@ make_id(struct ckpt_id *id, const struct copy_opts *o,
 		    o->hash.name, o->hash.block_size);
 	else
 		snprintf(id->blkhash, sizeof(id->blkhash), "none");
+	if (ckpt_selection(id, o->selection, o->todo) == -1)
+		err(EXIT_FAILURE, "--checkpoint");
 }
 
-/* out = [0, size) less in. */
+/* out = what the copy writes: the selection in, or [0, size). */
 static void
-complement(struct rangeset *out, const struct rangeset *in, uint64_t size)
+whole(struct rangeset *out, const struct rangeset *in, uint64_t size)
 {
-	uint64_t off = 0;
+	int r = 0;
 
 	rangeset_clear(out);
-	for (size_t i = 0; i <= in->n; i++) {
-		uint64_t end = i < in->n ? in->r[i].off : size;
+	if (in != NULL)
+		r = rangeset_copy(out, in);
+	else if (size > 0)
+		r = rangeset_add(out, 0, size);
+	if (r == -1)
+		err(EXIT_FAILURE, "--checkpoint");
+}
 
-		if (end > off && rangeset_add(out, off, end - off) == -1)
+/* Takes every range of what out of s. */
+static void
+subtract(struct rangeset *s, const struct rangeset *what)
+{
+	for (size_t i = 0; i < what->n; i++)
+		if (rangeset_remove(s, what->r[i].off, what->r[i].len) == -1)
 			err(EXIT_FAILURE, "--checkpoint");
-		if (i < in->n)
-			off = in->r[i].off + in->r[i].len;
-	}
 }
 
 /*
- * What is left: everything the checkpoint does not claim, made whole
- * blocks of the destination as the engines write them.  What is
- * skipped is then exactly the rest, so the blkhash sees every byte once.
+ * What is left: what the copy writes (all of it, or the selection)
+ * less what the checkpoint claims, made whole blocks of the destination
+ * as the engines write them (the selection is whole blocks already, so
+ * this stays inside it).  What is skipped is then exactly the rest of
+ * what the copy writes, so the blkhash sees every byte once.
  */
 static void
 plan_resume(struct checkpoint *ck, struct copy_opts *o, uint64_t size,
     uint32_t align)
 {
-	complement(&ck->todo, &ck->durable, size);
+	whole(&ck->todo, o->todo, size);
+	subtract(&ck->todo, &ck->durable);
 	if (copy_todo_align(&ck->todo, align, size) == -1)
 		err(EXIT_FAILURE, "--checkpoint");
-	complement(&ck->skipped, &ck->todo, size);
+	whole(&ck->skipped, o->todo, size);
+	subtract(&ck->skipped, &ck->todo);
 	o->todo = &ck->todo;
 	/*
 	 * What the killed run wrote after its last checkpoint is still in

@@ -9,11 +9,11 @@
  * for the ranges; each worker, at its next turn (checkpoint_poll),
  * flushes its own destination endpoint (an NBD flush covers only the
  * writes of its own connection, and only those that completed before
- * it was sent) and merges the set into the durable one.  The saver then
- * writes FILE (ckpt_save).  A local file or device is flushed by the
- * saver instead, once for all workers (fdatasync covers every write to
- * it), so the copy never waits for the disk.  Either way FILE never
- * claims a byte that a crash could still lose.
+ * it was sent) and merges the set into the durable one.  The saver then writes FILE (ckpt_save).  A local file
+ * or device is flushed by the saver instead, once for all workers
+ * (fdatasync covers every write to it), so the copy never waits for the
+ * disk.  Either way FILE never claims a byte that a crash could still
+ * lose.
  */
 #ifndef NBDU_CHECKPOINT_H
 #define NBDU_CHECKPOINT_H
@@ -45,8 +45,10 @@ bool checkpoint_load(const char *path, const struct ep_arg *src,
     const struct ep_arg *dst);
 
 /*
- * After tune(): checks that a resumed copy is the same copy (exits 1
- * naming the field otherwise), sets o->todo to what is left, and starts
+ * After tune() and after o->todo holds the selection of a selective
+ * copy: checks that a resumed copy is the same copy, selection included
+ * (exits 1 naming the field otherwise), sets o->todo to what is left of
+ * it (or of the whole source), and starts
  * the saver.  o->ckpt is set.  From then on, any exit (an error, a
  * signal) stops the saver and writes the last checkpoint: the engines
  * only have to hand their last ranges over first (checkpoint_leave).

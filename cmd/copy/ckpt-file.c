@@ -112,6 +112,7 @@ render(const struct ckpt_id *id, const struct rangeset *done, size_t *len)
 	fprintf(f, "allocated %d\n", id->allocated);
 	fprintf(f, "sparse %" PRIu64 "\n", id->sparse);
 	fprintf(f, "blkhash %s\n", id->blkhash);
+	put_name(f, "selection", id->selection);
 	n = done->n < CKPT_MAX_RANGES ? done->n : CKPT_MAX_RANGES;
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "done %" PRIu64 " %" PRIu64 "\n", done->r[i].off,
@@ -276,7 +277,7 @@ parse_line(int lineno, char *key, char *v, struct ckpt_id *id,
 {
 	static const char *const order[] = { MAGIC, "source", "destination",
 	    "source-size", "destination-size", "allocated", "sparse",
-	    "blkhash" };
+	    "blkhash", "selection" };
 	uint64_t a, b;
 	char *sp;
 
@@ -303,8 +304,11 @@ parse_line(int lineno, char *key, char *v, struct ckpt_id *id,
 			return 0;
 		case 6:
 			return get_u64(v, &id->sparse);
-		default:
+		case 7:
 			return get_name(v, id->blkhash, sizeof id->blkhash);
+		default:
+			return get_name(v, id->selection,
+			    sizeof id->selection);
 		}
 	}
 	if (strcmp(key, "done") != 0 || (sp = strchr(v, ' ')) == NULL)
@@ -348,7 +352,7 @@ ckpt_load(const char *path, struct ckpt_id *id, struct rangeset *done,
 			break;
 	}
 	free(buf);
-	if (line != NULL || lineno < 8) {
+	if (line != NULL || lineno < 9) {
 		snprintf(why, whylen, "corrupt at line %d", lineno + 1);
 		rangeset_clear(done);
 		return -1;
@@ -373,5 +377,36 @@ ckpt_mismatch(const struct ckpt_id *a, const struct ckpt_id *b)
 		return "sparse";
 	if (strcmp(a->blkhash, b->blkhash) != 0)
 		return "blkhash";
+	if (strcmp(a->selection, b->selection) != 0)
+		return "selection";
 	return NULL;
+}
+
+int
+ckpt_selection(struct ckpt_id *id, const char *option,
+    const struct rangeset *set)
+{
+	char *buf = NULL, hex[2 * DIGEST_LEN + 1];
+	size_t len = 0;
+	FILE *f;
+
+	if (set == NULL) {
+		snprintf(id->selection, sizeof id->selection, "all");
+		return 0;
+	}
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return -1;
+	for (size_t i = 0; i < set->n; i++)
+		fprintf(f, "%" PRIu64 " %" PRIu64 "\n", set->r[i].off,
+		    set->r[i].len);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -1;
+	}
+	digest_hex(buf, len, hex);
+	free(buf);
+	snprintf(id->selection, sizeof id->selection, "%s sha256:%s",
+	    option, hex);
+	return 0;
 }

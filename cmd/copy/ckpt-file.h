@@ -12,6 +12,7 @@
  *	allocated 0
  *	sparse 4096
  *	blkhash none
+ *	selection all
  *	done 0 67108864
  *	done 134217728 1048576
  *	sha256 <hex digest of every line above>
@@ -30,7 +31,7 @@
 
 #include "rangeset.h"
 
-#define CKPT_VERSION	1
+#define CKPT_VERSION	2
 /*
  * At most this many "done" ranges are written; the rest are dropped,
  * which only makes a resume copy them again.  However out of order the
@@ -47,7 +48,17 @@ struct ckpt_id {
 	int allocated;
 	uint64_t sparse;
 	char blkhash[64];	/* "sha256/65536", or "none" */
+	char selection[128];	/* "all", or what ckpt_selection() says */
 };
+
+/*
+ * The selection field of a copy of only the ranges in set (NULL: all),
+ * chosen with option: the option and a digest of the set, so that a
+ * resume with another set (a bitmap that grew, another range list) is
+ * refused rather than trusted.  -1 if out of memory.
+ */
+int ckpt_selection(struct ckpt_id *id, const char *option,
+    const struct rangeset *set);
 
 /*
  * Reads path: 1 and fills id and done, 0 if it does not exist, -1 with

@@ -69,6 +69,7 @@ struct copy_opts {
 	 * the destination is left as it is.
 	 */
 	const struct rangeset *todo;
+	const char *selection;	/* the option that chose todo, if any */
 
 	/* Settled by main's tune(), read by the engines. */
 	unsigned workers;

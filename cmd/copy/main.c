@@ -207,6 +207,7 @@ main(int argc, const char **argv)
 	struct ep_open_opts dst_open = { .mode = EP_WRITE,
 	    .side = "destination", .create = true, .resize = true,
 	    .stats = &dst_stats };
+	const struct rangeset *chosen;
 	struct checksum *cs = NULL;
 	bool ok = true, resume = false;
 	char hex[BLKHASH_HEX_MAX];
@@ -256,21 +257,22 @@ main(int argc, const char **argv)
 	if (opts.verify)
 		verify_possible(src, dst);
 	tune(src, dst, &opts);		/* block sizes, multi-conn, threads */
-	if (opts.checkpoint != NULL)
-		checkpoint_begin(&opts, src, dst);	/* resume: opts.todo */
 	if (selective())
 		check_selective(src, dst);	/* sets opts.todo */
+	chosen = opts.todo;	/* what the whole copy writes, NULL: all */
+	if (opts.checkpoint != NULL)
+		checkpoint_begin(&opts, src, dst);	/* resume: opts.todo */
 	if (opts.dst_is_zero && !sel.trust_zero &&
 	    checkpoint_skipped(opts.ckpt) == NULL)
-		zero_check(dst, src->size, opts.todo);
+		zero_check(dst, src->size, chosen);
 
 	if (opts.blkhash || opts.check[0] != '\0')
 		cs = checksum_begin(&opts);	/* hashes beside the copy */
 	opts.progress.retries = ep_retries;	/* the JSON lines count them */
 	/* A resume counts the done part as copied: the bar starts there. */
 	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
-	    opts.progress_json_fd, selective() ?
-	    (int64_t)rangeset_bytes(opts.todo) : src->size,
+	    opts.progress_json_fd, chosen != NULL ?
+	    (int64_t)rangeset_bytes(chosen) : src->size,
 	    checkpoint_skipped(opts.ckpt) != NULL ?
 	    rangeset_bytes(checkpoint_skipped(opts.ckpt)) : 0);
 	if (opts.workers == 0)
@@ -278,7 +280,8 @@ main(int argc, const char **argv)
 	else
 		copy_async(src, dst, &opts);
 	cli_check_interrupted();
-	if (opts.flush || opts.ckpt != NULL) {
+	/* A checkpoint claims nothing once removed: no flush for it. */
+	if (opts.flush) {
 		progress_phase(&opts.progress, "flush");
 		ep_flush(dst);
 	}
@@ -300,8 +303,7 @@ main(int argc, const char **argv)
 	}
 	if (opts.verify) {
 		progress_phase(&opts.progress, "verify");
-		if (!verify_copy(src, dst,
-		    selective() ? opts.todo : NULL))
+		if (!verify_copy(src, dst, chosen))
 			ok = false;
 	}
 	/* Only now is the run finished: 100% must not come before that. */
@@ -416,9 +418,6 @@ parse_selective_args(const struct copy_opts *o)
 	if (sel.bitmap != NULL && sel.ranges != NULL)
 		cli_usage_error("--dirty-bitmap and --ranges cannot be used "
 		    "together");
-	if (o->checkpoint != NULL && (sel.bitmap != NULL || sel.ranges != NULL))
-		cli_usage_error("--checkpoint cannot be used with "
-		    "--dirty-bitmap or --ranges");
 	if (sel.ranges_type >= 0 && sel.ranges == NULL)
 		cli_usage_error("--ranges-type needs --ranges");
 	if (sel.bitmap != NULL && o->src.kind != EP_ARG_URI &&
@@ -836,6 +835,7 @@ check_selective(const struct endpoint *src, const struct endpoint *dst)
 	if (copy_todo_align(&sel.todo, dst->block_min, src->size) == -1)
 		err(EXIT_FAILURE, "%s", selective_option());
 	opts.todo = &sel.todo;
+	opts.selection = selective_option();
 	if (cli_opts.verbose)
 		fprintf(stderr, "%s: %s: %zu range(s), %" PRIu64 " of %" PRId64
 		    " bytes\n", program_invocation_short_name,
