@@ -23,7 +23,7 @@ setup() {
 	cp poison.raw dst.raw
 }
 
-# start_nobase [ARGS...]: the server with bitmap b0 and no
+# start_nobase: the server with bitmap b0 and no
 # base:allocation, logging its reads to reads.log, as $src.
 start_nobase() {
 	local args=(--bitmap b0 --handshake no-base --read-log "$PWD/reads.log")
@@ -31,7 +31,7 @@ start_nobase() {
 	while read -r off len; do
 		args+=(--dirty "$off+$len")
 	done <<<"$DIRTY"
-	start_hostile src "${args[@]}" "$@"
+	start_hostile src "${args[@]}"
 }
 
 # same_at FILE1 FILE2 OFF LEN: the LEN bytes at OFF are the same.
