@@ -456,7 +456,7 @@ if wanted copy-ckpt-file; then
 		srv=("$SRC_pid") dst_file=$tmp/dst.img prep=fresh_ckpt_file check=check_file_sum
 		export dst_file
 		ours copy '"$copy" --checkpoint="$ckpt" --timeout=30 "$SRC" "$dst_file"'
-		row theirs "$copy" "nbd-copy" '"$copy" "$SRC" "$dst_file"'
+		row theirs "$copy" "nbd-copy without them" '"$copy" "$SRC" "$dst_file"'
 		row theirs "$copy" "nbd-copy --flush" '"$copy" --flush "$SRC" "$dst_file"'
 		measure
 		rm -f "$dst_file" "$ckpt"
@@ -473,7 +473,7 @@ if wanted copy-ckpt-nbd; then
 		fresh_ckpt_memory() { rm -f "$ckpt"; fresh_memory; }
 		srv=("$SRC_pid") prep=fresh_ckpt_memory check=check_nbd_sum
 		ours copy '"$copy" --checkpoint="$ckpt" --timeout=30 "$SRC" "$DST"'
-		row theirs "$copy" "nbd-copy" '"$copy" "$SRC" "$DST"'
+		row theirs "$copy" "nbd-copy without them" '"$copy" "$SRC" "$DST"'
 		measure
 		rm -f "$ckpt"
 		unserve DST
