@@ -474,6 +474,9 @@ if wanted copy-ckpt-nbd; then
 		srv=("$SRC_pid") prep=fresh_ckpt_memory check=check_nbd_sum
 		ours copy '"$copy" --checkpoint="$ckpt" --timeout=30 "$SRC" "$DST"'
 		row theirs "$copy" "nbd-copy without them" '"$copy" "$SRC" "$DST"'
+		# Which of the two costs what.
+		row theirs "$copy" "nbd-copy --checkpoint" '"$copy" --checkpoint="$ckpt" "$SRC" "$DST"'
+		row theirs "$copy" "nbd-copy --timeout=30" '"$copy" --timeout=30 "$SRC" "$DST"'
 		measure
 		rm -f "$ckpt"
 		unserve DST
