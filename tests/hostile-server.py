@@ -9,6 +9,12 @@ per connection.  In the default "good" modes it follows doc/proto.md of
 the NBD project, which `nbdinfo`, `nbdinfo --map` and `nbdcopy` confirm;
 the --read, --extents, --write and --handshake modes break one rule each.
 
+--bitmap NAME also offers qemu:dirty-bitmap:NAME, dirty (flag 1) in the
+--dirty ranges and clean elsewhere, as qemu-nbd -B serves it; with
+--handshake no-base it is the only context offered, which qemu-nbd
+cannot do.  --read-log FILE records every read served, one
+"OFFSET LENGTH" line each, written before the reply is sent.
+
 Content: 64 KiB blocks, even ones data, odd ones zero (a hole).  Data byte
 at offset o is (o % 251) + 1, never zero, so zero-filled bytes passed off
 as read data show up.  Exports up to 64 MiB live in memory and are
@@ -101,6 +107,10 @@ BLOCK = 65536
 MEMORY_MAX = 64 << 20
 U64 = (1 << 64) - 1
 CONTEXT_ID = 1
+BITMAP_ID = 2
+BASE_ALLOCATION = b"base:allocation"
+BITMAP_PREFIX = b"qemu:dirty-bitmap:"
+STATE_DIRTY = 1
 STRICT_MIN = 4096
 
 READ_MODES = {
@@ -165,6 +175,7 @@ HANDSHAKE_MODES = {
     "good": "fixed newstyle, everything supported",
     "no-sr": "structured replies refused (ERR_UNSUP)",
     "no-meta": "no meta context offered",
+    "no-base": "base:allocation not offered (--bitmap still is)",
     "no-info": "NBD_OPT_INFO refused (clients fall back to GO)",
     "list-huge": "an NBD_OPT_LIST reply claiming 2 GiB, then disconnect",
     "list-bad-name-len": "a NBD_REP_SERVER whose name length exceeds it",
@@ -458,19 +469,30 @@ class Conn(socketserver.BaseRequestHandler):
         except struct.error:
             self.opt_reply(opt, REP_ERR_INVALID)
             return
-        offer = self.opts.handshake != "no-meta"
+        offered = self.offered_contexts()
         if opt == OPT_LIST_META_CONTEXT and not queries:
-            queries = [b"base:"]
-        chosen = []
-        for q in queries:
-            if offer and q in (b"base:", b"base:allocation"):
-                chosen.append(b"base:allocation")
+            chosen = list(offered)
+        else:
+            # An exact name, or a namespace query ending in ':'.
+            chosen = [c for c in offered if any(
+                q == c or (q.endswith(b":") and c.startswith(q))
+                for q in queries)]
         for c in chosen:
             self.opt_reply(opt, REP_META_CONTEXT,
-                           struct.pack(">I", CONTEXT_ID) + c)
+                           struct.pack(">I", offered[c]) + c)
         if opt == OPT_SET_META_CONTEXT:
             self.contexts = chosen
         self.opt_reply(opt, REP_ACK)
+
+    def offered_contexts(self):
+        """Context name -> id, in the order they are offered."""
+        hs = self.opts.handshake
+        out = {}
+        if hs not in ("no-meta", "no-base"):
+            out[BASE_ALLOCATION] = CONTEXT_ID
+        if hs != "no-meta" and self.opts.bitmap is not None:
+            out[BITMAP_PREFIX + self.opts.bitmap] = BITMAP_ID
+        return out
 
     # --- transmission ----------------------------------------------------
 
@@ -542,7 +564,15 @@ class Conn(socketserver.BaseRequestHandler):
                             self.export.read(roff, rlen)])
         return out
 
+    def log_read(self, off, length):
+        if self.server.read_log is None:
+            return
+        with self.server.read_log_lock:
+            self.server.read_log.write(f"{off} {length}\n")
+            self.server.read_log.flush()
+
     def do_read(self, cookie, off, length):
+        self.log_read(off, length)
         mode = self.opts.read
         if mode == "stall":
             return
@@ -629,6 +659,9 @@ class Conn(socketserver.BaseRequestHandler):
         if not self.sr or not self.contexts:
             self.error(cookie, EINVAL, b"no meta context")
             return
+        if self.opts.bitmap is not None:
+            self.block_status_contexts(cookie, flags, off, length)
+            return
         self.statuses += 1
         if mode == "stall" or (mode == "error-stall" and self.statuses > 2):
             return
@@ -692,6 +725,41 @@ class Conn(socketserver.BaseRequestHandler):
                                   for n, f in extra))
         self.send(out)
 
+    def bitmap_runs(self, off, length):
+        """(length, flags) runs of the dirty bitmap over [off, off+length)."""
+        out = []
+        end = off + length
+        while off < end:
+            dirty, nxt = False, end
+            for d_off, d_len in self.opts.dirty:
+                if d_off <= off < d_off + d_len:
+                    dirty, nxt = True, min(end, d_off + d_len)
+                    break
+                if off < d_off < nxt:
+                    nxt = d_off
+            out.append((nxt - off, STATE_DIRTY if dirty else 0))
+            off = nxt
+        return out
+
+    def block_status_contexts(self, cookie, flags, off, length):
+        """A correct reply: one chunk per negotiated context."""
+        chunks = []
+        offered = self.offered_contexts()
+        for c in self.contexts:
+            if c == BASE_ALLOCATION:
+                ext = [(n, STATE_HOLE_ZERO if z else 0)
+                       for _, n, z in self.export.runs(off, length)]
+            else:
+                ext = self.bitmap_runs(off, length)
+            if flags & CMD_FLAG_REQ_ONE:
+                ext = ext[:1]
+            chunks.append(struct.pack(">I", offered[c]) + b"".join(
+                struct.pack(">II", n, f) for n, f in ext))
+        self.send(b"".join(
+            self.chunk(REPLY_FLAG_DONE if i == len(chunks) - 1 else 0,
+                       RT_BLOCK_STATUS, cookie, p)
+            for i, p in enumerate(chunks)))
+
     def do_write(self, cmd, cookie, off, length, data):
         mode = self.opts.write
         if self.export.read_only:
@@ -728,6 +796,14 @@ def parse_size(s):
     return v
 
 
+def parse_range(s):
+    """OFFSET+LENGTH, each as parse_size takes it."""
+    off, sep, length = s.partition("+")
+    if not sep:
+        raise argparse.ArgumentTypeError("want OFFSET+LENGTH: " + s)
+    return (parse_size(off), parse_size(length))
+
+
 def main():
     def modes(table):
         return "; ".join(f"{k}: {v}" for k, v in table.items())
@@ -757,7 +833,17 @@ def main():
                    help=modes(HANDSHAKE_MODES))
     p.add_argument("--delay", type=float, default=0,
                    help="seconds to wait before each reply")
+    p.add_argument("--bitmap", type=unescape,
+                   help="also offer qemu:dirty-bitmap:NAME")
+    p.add_argument("--dirty", type=parse_range, action="append", default=[],
+                   metavar="OFFSET+LENGTH",
+                   help="a range --bitmap marks dirty (repeat: more)")
+    p.add_argument("--read-log", metavar="FILE",
+                   help="append \"OFFSET LENGTH\" for every read served")
     opts = p.parse_args()
+    if opts.bitmap is not None and opts.extents != "good":
+        p.error("--bitmap serves only good extents")
+    opts.dirty.sort()
     if not opts.name:
         opts.name = [b""]
     opts.names = opts.name
@@ -774,6 +860,10 @@ def main():
     ino = os.stat(opts.socket).st_ino
     server.opts = opts
     server.export = Export(opts.size)
+    server.read_log = None
+    server.read_log_lock = threading.Lock()
+    if opts.read_log:
+        server.read_log = open(opts.read_log, "a", encoding="ascii")
 
     def unlink_socket():
         # A server started on the same path after this one keeps its socket.
