@@ -317,11 +317,15 @@ if wanted copy-delay-1conn; then
 	# One connection is all a client gets: the multi-conn filter hides
 	# the flag, while nbdkit still serves 16 requests at a time, so
 	# only bytes in flight per round trip decide the rate (issue 18).
+	# The export is read-only, which nbd-copy opens more than once
+	# whatever the flag says (nothing written, nothing to be
+	# inconsistent), so -C 1 shows what one connection alone does.
 	serve SRC --filter=multi-conn --filter=delay pattern "$size" \
 		delay-read=10ms multi-conn-mode=disable
 	scenario copy-delay-1conn "$((size / MiB)) MiB pattern behind delay-read=10ms, one connection (no multi-conn), to null:" "$size"
 	srv=("$SRC_pid")
 	ours copy '"$copy" "$SRC" null:'
+	row theirs "$copy" "nbd-copy -C 1" '"$copy" -C 1 "$SRC" null:'
 	theirs nbdcopy "nbdcopy 4M requests" 'nbdcopy --request-size=4194304 "$SRC" null:'
 	theirs qemu-img "qemu-img convert" "qemu-img convert -n -f raw \"\$SRC\" --target-image-opts driver=null-co,size=$size"
 	measure

@@ -54,7 +54,8 @@
 #define SLOW_NS		(2 * 1000000)	/* a read this slow: latency-bound */
 #define SLOW_REQUEST	(4 << 20)	/* latency-bound: request size */
 #define SLOW_QUEUE	(256ULL << 20)	/* most bytes in flight it grows to */
-#define SAMPLES		8		/* reads timed before deciding */
+#define SAMPLES		8		/* reads timed per window */
+#define WINDOWS		16		/* windows judged before settling */
 #define BUF_MIN		(64u << 10)	/* smallest pooled buffer */
 
 /* What every worker shares; the first failure wins. */
@@ -115,7 +116,8 @@ struct worker {
 	uint64_t queue;		/* held at most: --queue-size, may grow once */
 	size_t rs;		/* request size, may grow once */
 	unsigned depth;		/* requests of rs in flight, may grow once */
-	unsigned samples;
+	unsigned samples;	/* of the current window */
+	unsigned windows;	/* left to judge; 0: settled */
 	int64_t min_lat, last_done;	/* ns: shortest read, last done */
 	int64_t gaps[SAMPLES - 1];	/* ns between read completions */
 
@@ -306,8 +308,17 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
 /*
  * The first reads tell whether the source is latency-bound (a remote
  * or slow server): then larger requests keep more bytes in flight with
- * far more throughput.  The first depth's worth of reads (at most
- * SAMPLES) decides, one round trip in.
+ * far more throughput.  A depth's worth of reads (at most SAMPLES)
+ * makes a window, one round trip; the first window that looks
+ * latency-bound decides.
+ *
+ * One window is not enough to say a source is not: a fresh connection's
+ * first replies are paced by the page faults of buffers touched for the
+ * first time on both ends (tens of ms per MiB on a virtual machine), so
+ * behind a 10 ms delay they come evenly spaced, like a busy server's.
+ * Up to WINDOWS more, once those buffers are warm, see the bursts; one
+ * window of quick reads settles it the other way, as the server can be
+ * fast, so later windows of a busy one cannot mislead.
  *
  * A slow read alone does not say so: against a busy server (an NBD
  * destination on the same cores) reads are slow because each waits for
@@ -351,13 +362,28 @@ size_for_latency(struct worker *w)
 		w->rs = big;
 }
 
+/*
+ * A window's reads came back in a burst: a depth's worth in far less
+ * than one latency.
+ */
+static bool
+bursty(struct worker *w, unsigned n)
+{
+	int64_t spread = 0;
+
+	qsort(w->gaps, n - 1, sizeof(w->gaps[0]), cmp_ns);
+	for (unsigned i = 0; i + 1 < n; i++)
+		spread += w->gaps[i];
+	return w->min_lat >= 2 * spread;
+}
+
 static void
 sample_latency(struct worker *w, const struct op *rd)
 {
-	int64_t now = clock_now_ns(), lat = now - rd->t0, spread = 0;
+	int64_t now = clock_now_ns(), lat = now - rd->t0;
 	unsigned n = MAX(2u, MIN(w->depth, (unsigned)SAMPLES));
 
-	if (w->samples >= n)
+	if (w->windows == 0)
 		return;
 	if (w->samples == 0)
 		w->min_lat = lat;
@@ -365,15 +391,19 @@ sample_latency(struct worker *w, const struct op *rd)
 		w->gaps[w->samples - 1] = now - w->last_done;
 	w->last_done = now;
 	w->min_lat = MIN(w->min_lat, lat);
-	if (++w->samples < n || w->min_lat < SLOW_NS)
+	if (++w->samples < n)
 		return;
-	qsort(w->gaps, n - 1, sizeof(w->gaps[0]), cmp_ns);
-	for (unsigned i = 0; i + 1 < n; i++)
-		spread += w->gaps[i];
-	if (w->min_lat < 2 * spread)
+	w->samples = 0;
+	if (w->min_lat < SLOW_NS) {
+		w->windows = 0;
 		return;
-	/* Decided: a deeper pipeline must not count as more samples. */
-	w->samples = SAMPLES;
+	}
+	if (!bursty(w, n)) {
+		w->windows--;
+		return;
+	}
+	/* Decided: a deeper pipeline must not count as more windows. */
+	w->windows = 0;
 	size_for_latency(w);
 }
 
@@ -603,7 +633,7 @@ issue_one(struct worker *w)
 	rd->buf = b;
 	w->src_bytes += len;
 	w->src_busy++;
-	rd->t0 = w->samples < SAMPLES ? clock_now_ns() : 0;
+	rd->t0 = w->windows > 0 ? clock_now_ns() : 0;
 	consume(w, len);
 	ep_aio_read(w->src, b != NULL ? b->data : w->sink->data, len, off,
 	    op_done, rd);
@@ -737,6 +767,7 @@ open_workers(struct shared *sh, struct worker *ws, unsigned n)
 
 		w->sh = sh;
 		w->queue = o->queue_size;
+		w->windows = WINDOWS;
 		w->rs = copy_plan_request(&sh->plan, o->request_size_set ?
 		    o->request_size : MIN((uint64_t)MAX(o->request_size,
 		    FAST_REQUEST), o->request_max));
