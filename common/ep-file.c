@@ -16,11 +16,13 @@
 #include "compiler.h"
 #include "endpoint-internal.h"
 #include "extents-engine.h"
+#include "write-behind.h"
 
 struct ep_file {
 	struct endpoint ep;
 	int fd;			/* first after ep, as in struct ep_block */
 	bool seek_ok;		/* SEEK_DATA works on this file system */
+	struct write_behind wb;	/* this fd's writes, pushed to disk behind */
 };
 
 static const struct endpoint_ops file_ops;
@@ -115,7 +117,13 @@ file_read(struct endpoint *ep, void *buf, size_t len, uint64_t off,
 static int
 file_write(struct endpoint *ep, const void *buf, size_t len, uint64_t off)
 {
-	return ep_fd_pwrite(((struct ep_file *)ep)->fd, buf, len, off);
+	struct ep_file *f = (struct ep_file *)ep;
+	int e = ep_fd_pwrite(f->fd, buf, len, off);
+
+	if (e != 0)
+		return e;
+	return wb_wrote(&f->wb, f->fd, off, len, ep->error_detail,
+	    sizeof(ep->error_detail));
 }
 
 /*
@@ -232,7 +240,13 @@ ep_fd_close(struct endpoint *ep)
 static struct endpoint *
 file_reopen(struct endpoint *ep)
 {
-	return ep_fd_reopen(ep, sizeof(struct ep_file));
+	struct ep_file *f = (struct ep_file *)ep_fd_reopen(ep,
+	    sizeof(struct ep_file));
+
+	if (f == NULL)
+		return NULL;
+	f->wb = (struct write_behind){ .off = f->wb.off };
+	return &f->ep;
 }
 
 static const struct endpoint_ops file_ops = {
