@@ -3,7 +3,9 @@
  * Regular files.  Holes come from SEEK_DATA/SEEK_HOLE, zeroing punches
  * holes (or zeroes a range in place when it must stay allocated), and I/O
  * is plain pread/pwrite: the page cache makes it as fast as anything
- * asynchronous would be, so this kind has no aio ops.
+ * asynchronous would be, so this kind has no aio ops.  Writes are pushed
+ * to the disk and dropped from the cache behind the writer
+ * (write-behind.c), so a large copy does not fill memory with new pages.
  */
 #include <err.h>
 #include <errno.h>
