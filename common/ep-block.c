@@ -41,7 +41,7 @@ block_write(struct endpoint *ep, const void *buf, size_t len, uint64_t off)
 
 	if (e != 0)
 		return e;
-	return wb_wrote(&b->wb, b->fd, off, len, ep->error_detail,
+	return wb_wrote(&b->wb, off, len, ep->error_detail,
 	    sizeof(ep->error_detail));
 }
 
@@ -71,8 +71,15 @@ block_reopen(struct endpoint *ep)
 
 	if (b == NULL)
 		return NULL;
-	b->wb = (struct write_behind){ .off = b->wb.off };
+	wb_begin(&b->wb, b->fd, ((struct ep_block *)ep)->wb.fd != -1);
 	return &b->ep;
+}
+
+static void
+block_close(struct endpoint *ep)
+{
+	wb_end(&((struct ep_block *)ep)->wb);
+	ep_fd_close(ep);
 }
 
 static const struct endpoint_ops block_ops = {
@@ -82,7 +89,7 @@ static const struct endpoint_ops block_ops = {
 	.zero = block_zero,
 	.flush = block_flush,
 	.reopen = block_reopen,
-	.close = ep_fd_close,
+	.close = block_close,
 };
 
 struct endpoint *
@@ -105,6 +112,7 @@ ep_block_open(const struct ep_arg *arg, const struct ep_open_opts *opts,
 	if (b == NULL)
 		err(EXIT_FAILURE, "calloc");
 	b->fd = fd;
+	wb_begin(&b->wb, fd, opts->mode == EP_WRITE);
 	b->ep = (struct endpoint){
 		.ops = &block_ops,
 		.name = arg->display,

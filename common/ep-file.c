@@ -124,7 +124,7 @@ file_write(struct endpoint *ep, const void *buf, size_t len, uint64_t off)
 
 	if (e != 0)
 		return e;
-	return wb_wrote(&f->wb, f->fd, off, len, ep->error_detail,
+	return wb_wrote(&f->wb, off, len, ep->error_detail,
 	    sizeof(ep->error_detail));
 }
 
@@ -247,8 +247,15 @@ file_reopen(struct endpoint *ep)
 
 	if (f == NULL)
 		return NULL;
-	f->wb = (struct write_behind){ .off = f->wb.off };
+	wb_begin(&f->wb, f->fd, ((struct ep_file *)ep)->wb.fd != -1);
 	return &f->ep;
+}
+
+static void
+file_close(struct endpoint *ep)
+{
+	wb_end(&((struct ep_file *)ep)->wb);
+	ep_fd_close(ep);
 }
 
 static const struct endpoint_ops file_ops = {
@@ -260,7 +267,7 @@ static const struct endpoint_ops file_ops = {
 	.aio_block_status = file_block_status,
 	.has_context = file_has_context,
 	.reopen = file_reopen,
-	.close = ep_fd_close,
+	.close = file_close,
 };
 
 struct endpoint *
@@ -288,6 +295,7 @@ ep_file_open(const struct ep_arg *arg, const struct ep_open_opts *opts,
 		err(EXIT_FAILURE, "calloc");
 	f->fd = fd;
 	f->seek_ok = lseek(fd, 0, SEEK_DATA) != -1 || errno == ENXIO;
+	wb_begin(&f->wb, fd, opts->mode == EP_WRITE);
 	f->ep = (struct endpoint){
 		.ops = &file_ops,
 		.name = arg->display,

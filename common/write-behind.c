@@ -15,15 +15,21 @@
  * unwritten is lost).  The newest window is never waited for, so a
  * writer blocks only on I/O started long enough ago.
  *
- * A writeback error surfaces here, and is returned: sync_file_range
- * consumes it (the file's error sequence advances), so a later
- * fdatasync would not report it again.
+ * Errors: waiting for writeback reports a failed one and marks it seen
+ * for the open file description that waited.  So the waits go through
+ * a description of our own (opened again from /proc/self/fd): the
+ * copy's own descriptors, and the fdatasync of --flush and
+ * --checkpoint through them, still see the error.  It is also returned
+ * here as a write error.  It may be another worker's range: a failed
+ * writeback is reported once for the whole file, so the message names
+ * the range whose wait saw it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "write-behind.h"
 
@@ -35,6 +41,26 @@
 #define WB_BEHIND	(8u << 20)
 /* Contiguous writes share one window up to this size. */
 #define WB_WINDOW	(4u << 20)
+
+void
+wb_begin(struct write_behind *wb, int fd, bool on)
+{
+	char path[64];
+
+	*wb = (struct write_behind){ .fd = -1 };
+	if (!on)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	wb->fd = open(path, O_RDONLY | O_CLOEXEC);
+}
+
+void
+wb_end(struct write_behind *wb)
+{
+	if (wb->fd != -1)
+		close(wb->fd);	/* read-only: nothing to lose */
+	wb->fd = -1;
+}
 
 /* Errors that say the kernel or file system cannot do write-behind. */
 static bool
@@ -48,31 +74,30 @@ failed(struct write_behind *wb, int e, uint64_t off, uint64_t len,
     char *detail, size_t detail_size)
 {
 	if (unsupported(e)) {
-		wb->off = true;
+		wb_end(wb);
 		return 0;
 	}
-	snprintf(detail, detail_size, "writeback of %" PRIu64 " bytes at "
-	    "offset %" PRIu64 ": %s", len, off, strerror(e));
+	snprintf(detail, detail_size, "a writeback failed (seen waiting for "
+	    "%" PRIu64 " bytes at offset %" PRIu64 "): %s", len, off,
+	    strerror(e));
 	return e;
 }
 
 /* Waits for the oldest window to reach the disk, then drops it. */
 static int
-drop_oldest(struct write_behind *wb, int fd, char *detail,
-    size_t detail_size)
+drop_oldest(struct write_behind *wb, char *detail, size_t detail_size)
 {
 	uint64_t off = wb->win[wb->first].off, len = wb->win[wb->first].len;
-	int e;
 
 	wb->first = (wb->first + 1) % WB_SLOTS;
 	wb->n--;
 	wb->bytes -= len;
-	if (sync_file_range(fd, off, len, SYNC_FILE_RANGE_WAIT_BEFORE |
+	if (sync_file_range(wb->fd, off, len, SYNC_FILE_RANGE_WAIT_BEFORE |
 	    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) == -1)
 		return failed(wb, errno, off, len, detail, detail_size);
-	e = posix_fadvise(fd, off, len, POSIX_FADV_DONTNEED);
-	if (e != 0)
-		wb->off = true;	/* only advice: the data is on its way */
+	/* Only advice: if it cannot be taken, the data is on its way. */
+	if (posix_fadvise(wb->fd, off, len, POSIX_FADV_DONTNEED) != 0)
+		wb_end(wb);
 	return 0;
 }
 
@@ -101,24 +126,24 @@ newest_len(const struct write_behind *wb)
 }
 
 int
-wb_wrote(struct write_behind *wb, int fd, uint64_t off, uint64_t len,
+wb_wrote(struct write_behind *wb, uint64_t off, uint64_t len,
     char *detail, size_t detail_size)
 {
 	int e;
 
-	if (wb->off || len == 0)
+	if (wb->fd == -1 || len == 0)
 		return 0;
-	if (sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE) == -1)
+	if (sync_file_range(wb->fd, off, len, SYNC_FILE_RANGE_WRITE) == -1)
 		return failed(wb, errno, off, len, detail, detail_size);
 	if (wb->n == WB_SLOTS) {
-		e = drop_oldest(wb, fd, detail, detail_size);
-		if (e != 0 || wb->off)
+		e = drop_oldest(wb, detail, detail_size);
+		if (e != 0 || wb->fd == -1)
 			return e;
 	}
 	remember(wb, off, len);
 	while (wb->n > 1 && wb->bytes - newest_len(wb) > WB_BEHIND) {
-		e = drop_oldest(wb, fd, detail, detail_size);
-		if (e != 0 || wb->off)
+		e = drop_oldest(wb, detail, detail_size);
+		if (e != 0 || wb->fd == -1)
 			return e;
 	}
 	return 0;

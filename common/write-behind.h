@@ -15,19 +15,26 @@
 
 #define WB_SLOTS	32
 
-/* One per fd user (worker thread); starts zeroed = on, nothing pending. */
+/* One per fd user (worker thread), between wb_begin and wb_end. */
 struct write_behind {
-	bool off;		/* the kernel cannot do it: plain writes */
+	int fd;			/* our own open file description; -1: off */
 	unsigned first, n;	/* ring of windows written, oldest first */
 	uint64_t bytes;		/* their total */
 	struct { uint64_t off, len; } win[WB_SLOTS];
 };
 
 /*
- * [off, off+len) of fd was just written.  Returns 0 or the errno of a
+ * Starts write-behind for the file or device open as fd (when on is
+ * false, or it cannot be had, writes are left to the kernel).
+ */
+void wb_begin(struct write_behind *wb, int fd, bool on);
+void wb_end(struct write_behind *wb);
+
+/*
+ * [off, off+len) of the file was just written.  Returns 0 or the errno of a
  * failed writeback, with what failed (the range written back) in detail.
  */
-int wb_wrote(struct write_behind *wb, int fd, uint64_t off, uint64_t len,
+int wb_wrote(struct write_behind *wb, uint64_t off, uint64_t len,
     char *detail, size_t detail_size);
 
 #endif
