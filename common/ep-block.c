@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Block devices.  I/O is the same pread/pwrite as files; what differs is
- * the size (BLKGETSIZE64), the preferred I/O size (BLKIOOPT) and zeroing:
+ * Block devices.  I/O is the same pread/pwrite as files, written behind
+ * the same way (write-behind.c); what differs is the size
+ * (BLKGETSIZE64), the preferred I/O size (BLKIOOPT) and zeroing:
  * BLKZEROOUT, which the kernel turns into the device's own write-zeroes
  * or unmap where that reads back as zeroes.  There is no SEEK_DATA on
  * devices, so a device is all data.
@@ -14,10 +15,12 @@
 #include <unistd.h>
 
 #include "endpoint-internal.h"
+#include "write-behind.h"
 
 struct ep_block {
 	struct endpoint ep;
 	int fd;			/* first, as in struct ep_file: ep_fd_* */
+	struct write_behind wb;	/* a device's page cache, as a file's */
 };
 
 static int
@@ -33,7 +36,13 @@ block_read(struct endpoint *ep, void *buf, size_t len, uint64_t off,
 static int
 block_write(struct endpoint *ep, const void *buf, size_t len, uint64_t off)
 {
-	return ep_fd_pwrite(((struct ep_block *)ep)->fd, buf, len, off);
+	struct ep_block *b = (struct ep_block *)ep;
+	int e = ep_fd_pwrite(b->fd, buf, len, off);
+
+	if (e != 0)
+		return e;
+	return wb_wrote(&b->wb, off, len, ep->error_detail,
+	    sizeof(ep->error_detail));
 }
 
 static int
@@ -57,7 +66,20 @@ block_flush(struct endpoint *ep)
 static struct endpoint *
 block_reopen(struct endpoint *ep)
 {
-	return ep_fd_reopen(ep, sizeof(struct ep_block));
+	struct ep_block *b = (struct ep_block *)ep_fd_reopen(ep,
+	    sizeof(struct ep_block));
+
+	if (b == NULL)
+		return NULL;
+	wb_begin(&b->wb, b->fd, ((struct ep_block *)ep)->wb.fd != -1);
+	return &b->ep;
+}
+
+static void
+block_close(struct endpoint *ep)
+{
+	wb_end(&((struct ep_block *)ep)->wb);
+	ep_fd_close(ep);
 }
 
 static const struct endpoint_ops block_ops = {
@@ -67,7 +89,7 @@ static const struct endpoint_ops block_ops = {
 	.zero = block_zero,
 	.flush = block_flush,
 	.reopen = block_reopen,
-	.close = ep_fd_close,
+	.close = block_close,
 };
 
 struct endpoint *
@@ -90,6 +112,7 @@ ep_block_open(const struct ep_arg *arg, const struct ep_open_opts *opts,
 	if (b == NULL)
 		err(EXIT_FAILURE, "calloc");
 	b->fd = fd;
+	wb_begin(&b->wb, fd, opts->mode == EP_WRITE);
 	b->ep = (struct endpoint){
 		.ops = &block_ops,
 		.name = arg->display,

@@ -3,7 +3,9 @@
  * Regular files.  Holes come from SEEK_DATA/SEEK_HOLE, zeroing punches
  * holes (or zeroes a range in place when it must stay allocated), and I/O
  * is plain pread/pwrite: the page cache makes it as fast as anything
- * asynchronous would be, so this kind has no aio ops.
+ * asynchronous would be, so this kind has no aio ops.  Writes are pushed
+ * to the disk and dropped from the cache behind the writer
+ * (write-behind.c), so a large copy does not fill memory with new pages.
  */
 #include <err.h>
 #include <errno.h>
@@ -16,11 +18,13 @@
 #include "compiler.h"
 #include "endpoint-internal.h"
 #include "extents-engine.h"
+#include "write-behind.h"
 
 struct ep_file {
 	struct endpoint ep;
 	int fd;			/* first after ep, as in struct ep_block */
 	bool seek_ok;		/* SEEK_DATA works on this file system */
+	struct write_behind wb;	/* this fd's writes, pushed to disk behind */
 };
 
 static const struct endpoint_ops file_ops;
@@ -115,7 +119,13 @@ file_read(struct endpoint *ep, void *buf, size_t len, uint64_t off,
 static int
 file_write(struct endpoint *ep, const void *buf, size_t len, uint64_t off)
 {
-	return ep_fd_pwrite(((struct ep_file *)ep)->fd, buf, len, off);
+	struct ep_file *f = (struct ep_file *)ep;
+	int e = ep_fd_pwrite(f->fd, buf, len, off);
+
+	if (e != 0)
+		return e;
+	return wb_wrote(&f->wb, off, len, ep->error_detail,
+	    sizeof(ep->error_detail));
 }
 
 /*
@@ -232,7 +242,20 @@ ep_fd_close(struct endpoint *ep)
 static struct endpoint *
 file_reopen(struct endpoint *ep)
 {
-	return ep_fd_reopen(ep, sizeof(struct ep_file));
+	struct ep_file *f = (struct ep_file *)ep_fd_reopen(ep,
+	    sizeof(struct ep_file));
+
+	if (f == NULL)
+		return NULL;
+	wb_begin(&f->wb, f->fd, ((struct ep_file *)ep)->wb.fd != -1);
+	return &f->ep;
+}
+
+static void
+file_close(struct endpoint *ep)
+{
+	wb_end(&((struct ep_file *)ep)->wb);
+	ep_fd_close(ep);
 }
 
 static const struct endpoint_ops file_ops = {
@@ -244,7 +267,7 @@ static const struct endpoint_ops file_ops = {
 	.aio_block_status = file_block_status,
 	.has_context = file_has_context,
 	.reopen = file_reopen,
-	.close = ep_fd_close,
+	.close = file_close,
 };
 
 struct endpoint *
@@ -272,6 +295,7 @@ ep_file_open(const struct ep_arg *arg, const struct ep_open_opts *opts,
 		err(EXIT_FAILURE, "calloc");
 	f->fd = fd;
 	f->seek_ok = lseek(fd, 0, SEEK_DATA) != -1 || errno == ENXIO;
+	wb_begin(&f->wb, fd, opts->mode == EP_WRITE);
 	f->ep = (struct endpoint){
 		.ops = &file_ops,
 		.name = arg->display,
