@@ -162,7 +162,7 @@ restart() {
 	cmp src.img dst.img
 	assert_retry_lines source
 	run_tool 1 nbd-copy --timeout=1 --retries=3 \
-		-- [ nbdkit --log=null --filter=delay file src.img \
+		-- [ nbdkit --log=null -t 1 --filter=delay file src.img \
 		delay-read=100 ] dst.img
 	assert_equal "${stderr_lines[*]}" "nbd-copy: source: nbdkit: read at offset 0: Connection timed out; a [ CMD ] server cannot be reconnected"
 }
