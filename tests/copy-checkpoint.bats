@@ -70,7 +70,8 @@ check_claims() {
 # each; after each, the claims are checked.  A run without ck to resume
 # from waits for its first checkpoint before its random time, so some
 # are always claimed.  Sets claimed to the most bytes a checkpoint
-# claimed.
+# claimed.  The callers' delays make a whole copy last 10 s or so: one
+# expected to end within 5 s is never checkpointed (ckpt-schedule.h).
 kill_copies() {
 	local n=$1 max=$2 pid st bytes dst=dst.img
 	shift 2
@@ -102,6 +103,7 @@ kill_copies() {
 }
 
 @test "copy: --checkpoint: SIGKILLed at 20 random moments, resumed exactly" {
+	local delay=600ms
 	reference
 	kill_copies 20 20 --blkhash
 	[ "$claimed" -gt 0 ] || fail "no checkpoint ever claimed a byte"
@@ -117,6 +119,7 @@ kill_copies() {
 @test "copy: --checkpoint: -C 4 multi-conn into an NBD destination" {
 	# Workers take 128 MiB at a time: 4 of them need 512 MiB.
 	SRC_ARGS=(sparse-random 512M seed=7 percent=8 runlength=65536)
+	local delay=1000ms
 	reference
 	truncate -s 512M dst.img
 	nbd_dst=1
@@ -132,7 +135,7 @@ kill_copies() {
 }
 
 @test "copy: --checkpoint: --synchronous, into a file and into NBD" {
-	local delay=6ms
+	local delay=30ms
 	reference
 	kill_copies 4 20 --synchronous --blkhash
 	[ "$claimed" -gt 0 ] || fail "no checkpoint ever claimed a byte"
@@ -307,6 +310,7 @@ selected_setup() {
 
 @test "copy: --checkpoint --ranges: killed and resumed, only the ranges written" {
 	selected_setup
+	local delay=600ms
 	kill_copies 8 20 -R 4 --ranges=r.txt --blkhash
 	[ "$claimed" -gt 0 ] || fail "no checkpoint ever claimed a byte"
 	# The ranges hold 28 MiB + 64 KiB: nothing outside them is claimed.

@@ -16,14 +16,13 @@
 #include "uri.h"
 #include "copy.h"
 #include "checkpoint.h"
+#include "ckpt-schedule.h"
 
 /*
- * The saver asks for the workers' ranges this long after its last save
- * (the issue: no more often than once a second, no more than 5 s apart),
+ * The saver asks for the workers' ranges when ckpt-schedule.c says,
  * then gives them at most ANSWER_NS to answer: a worker blocked on a
  * slow command answers at the next save.
  */
-#define SAVE_EVERY_NS	(1000 * 1000 * 1000LL)
 #define ANSWER_NS	(1000 * 1000 * 1000LL)
 
 struct checkpoint {
@@ -52,6 +51,8 @@ struct checkpoint {
 	_Atomic unsigned asked;	/* the saver's last request */
 	unsigned members;	/* workers joined and not left */
 	unsigned answers;	/* to the last request */
+	struct ckpt_clock clock;	/* done is copied's, when read */
+	_Atomic uint64_t copied;	/* bytes completed, all workers */
 };
 
 /* One copy per process: main's. */
@@ -220,6 +221,10 @@ checkpoint_begin(struct copy_opts *o, const struct endpoint *src,
 		plan_resume(ck, o, (uint64_t)src->size,
 		    dst->block_min > 0 ? dst->block_min : 1);
 	}
+	ck->clock.start_ns = ck->clock.last_ns = clock_now_ns();
+	ck->clock.left = o->todo != NULL ? rangeset_bytes(o->todo) :
+	    (uint64_t)src->size;
+	atomic_init(&ck->copied, 0);
 	/*
 	 * A local destination gets the saver's own descriptor (see
 	 * flusher); should that fail, each worker flushes its own.
@@ -304,6 +309,21 @@ save(struct checkpoint *ck)
 	rangeset_free(&snap);
 }
 
+/* Flushes ep, noting how long it took for the schedule. */
+static bool
+timed_flush(struct checkpoint *ck, struct endpoint *ep)
+{
+	int64_t t0 = clock_now_ns();
+	bool ok = ep_try_flush(ep) == 0;
+	int64_t took = clock_now_ns() - t0;
+
+	pthread_mutex_lock(&ck->lock);
+	if (took > ck->clock.flush_ns)
+		ck->clock.flush_ns = took;
+	pthread_mutex_unlock(&ck->lock);
+	return ok;
+}
+
 /*
  * A local destination: what the workers handed over becomes durable
  * with the saver's flush.  Called and returns with the lock held.
@@ -318,7 +338,7 @@ flush_written(struct checkpoint *ck)
 		return;
 	ck->written = (struct rangeset){ 0 };
 	pthread_mutex_unlock(&ck->lock);
-	ok = ep_try_flush(ck->flusher) == 0;
+	ok = timed_flush(ck, ck->flusher);
 	pthread_mutex_lock(&ck->lock);
 	if (ok && merge(&ck->durable, &w))
 		ck->dirty = true;
@@ -331,13 +351,18 @@ saver_thread(void *arg)
 	struct checkpoint *ck = arg;
 
 	pthread_mutex_lock(&ck->lock);
-	while (!ck->stopping) {
-		int64_t until = clock_now_ns() + SAVE_EVERY_NS;
-
+	for (int64_t until = ckpt_next_ns(&ck->clock); !ck->stopping;) {
 		while (!ck->stopping && clock_now_ns() < until)
 			wait_for(ck, until);
 		if (ck->stopping)
 			break;
+		ck->clock.done = atomic_load(&ck->copied);
+		if (!ckpt_save_now(&ck->clock, clock_now_ns())) {
+			until = MIN(until + CKPT_SAVE_MIN_NS,
+			    ck->clock.last_ns + CKPT_SAVE_MAX_NS);
+			continue;
+		}
+		ck->clock.flush_ns = 0;
 		ck->answers = 0;
 		atomic_fetch_add(&ck->asked, 1);
 		until = clock_now_ns() + ANSWER_NS;
@@ -346,6 +371,8 @@ saver_thread(void *arg)
 			wait_for(ck, until);
 		flush_written(ck);
 		save(ck);
+		ck->clock.last_ns = clock_now_ns();
+		until = ckpt_next_ns(&ck->clock);
 	}
 	pthread_mutex_unlock(&ck->lock);
 	return NULL;
@@ -368,6 +395,7 @@ checkpoint_done(struct ckpt_worker *cw, uint64_t off, uint64_t len)
 {
 	if (cw->ck == NULL)
 		return;
+	atomic_fetch_add_explicit(&cw->ck->copied, len, memory_order_relaxed);
 	/* Out of memory, the claim is lost: a resume copies it again. */
 	if (rangeset_add(&cw->pending, off, len) == -1)
 		return;
@@ -385,7 +413,7 @@ hand_over(struct ckpt_worker *cw, struct endpoint *dst)
 	struct checkpoint *ck = cw->ck;
 	unsigned asked = atomic_load(&ck->asked);
 	bool own = ck->flusher == NULL;
-	bool ok = cw->pending.n > 0 && (!own || ep_try_flush(dst) == 0);
+	bool ok = cw->pending.n > 0 && (!own || timed_flush(ck, dst));
 
 	pthread_mutex_lock(&ck->lock);
 	if (ok && merge(own ? &ck->durable : &ck->written, &cw->pending))

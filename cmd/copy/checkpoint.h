@@ -5,11 +5,12 @@
  *
  * Every worker of an engine has a struct ckpt_worker.  It notes each
  * range whose destination commands completed (checkpoint_done) in its
- * own pending set, without a lock.  Every second a saver thread asks
- * for the ranges; each worker, at its next turn (checkpoint_poll),
- * flushes its own destination endpoint (an NBD flush covers only the
- * writes of its own connection, and only those that completed before
- * it was sent) and merges the set into the durable one.  The saver then writes FILE (ckpt_save).  A local file
+ * own pending set, without a lock.  When ckpt-schedule.c says, a saver
+ * thread asks for the ranges; each worker, at its next turn
+ * (checkpoint_poll), flushes its own destination endpoint (an NBD flush
+ * covers only the writes of its own connection, and only those that
+ * completed before it was sent) and merges the set into the durable
+ * one.  The saver then writes FILE (ckpt_save).  A local file
  * or device is flushed by the saver instead, once for all workers
  * (fdatasync covers every write to it), so the copy never waits for the
  * disk.  Either way FILE never claims a byte that a crash could still
