@@ -146,6 +146,12 @@ struct endpoint {
 	uint32_t block_max;	/* largest request (>= block_min) */
 	/* The server's minimum and maximum as advertised; 0: none (NBD). */
 	uint32_t advertised_min, advertised_max;
+	/*
+	 * Longest read the server serves at the cost per byte of shorter
+	 * ones; 0: none known.  A limit of its cost, not of the protocol:
+	 * longer reads are still correct.
+	 */
+	uint32_t read_cheap_max;
 	bool is_stream;		/* in-order I/O only: pipes, stdio */
 	bool known_zero;	/* reads as zeroes now (a file just created) */
 	bool read_only;

@@ -759,6 +759,10 @@ tune(const struct endpoint *src, const struct endpoint *dst,
 	o->request_max = COPY_MAX_REQUEST;
 	if (rmax > 0 && rmax < o->request_max)
 		o->request_max = round_down_pow2(rmax);
+	/* Requests as large as the source reads cheaply, unless told. */
+	if (!o->request_size_set && src->read_cheap_max > 0)
+		o->request_max = MIN(o->request_max,
+		    round_down_pow2(src->read_cheap_max));
 	o->request_max = MAX(o->request_max,
 	    (uint64_t)MAX(src->block_min, dst->block_min));
 	o->request_size = MAX(o->request_size, (uint64_t)dst->block_pref);
