@@ -45,10 +45,19 @@
  * disk), requests grow to SLOW_REQUEST and the depth to -R, and unless
  * --queue-size was given the bytes in flight follow, up to SLOW_QUEUE.
  * Measured behind nbdkit's delay filter (10 and 50 ms), 4 MiB requests
- * 64 deep beat both fewer and larger ones (16 MiB requests take the
- * server longer than four of 4 MiB).
+ * 64 deep beat both fewer and larger ones (8 and 16 MiB requests take
+ * the server longer per byte than 4 MiB ones).
+ *
+ * The first window's reads are small probes (PROBE_REQUEST): a server
+ * that allocates each request's buffer (nbdkit, in each of its threads)
+ * pays the page faults of memory touched for the first time on a fresh
+ * connection, 15 to 35 ms for a first 1 MiB read on a loaded virtual
+ * machine, as slow as a 10 ms link, where a 64 KiB read costs a few
+ * hundred microseconds; the bytes the probes leave of the budget go
+ * out at once in requests of the usual size.
  */
 #define FAST_REQUEST	(1u << 20)
+#define PROBE_REQUEST	(64u << 10)	/* the first window's reads */
 #define FAST_DEPTH	4u		/* reading into null: */
 #define FAST_DEPTH_WRITE 8u		/* the loop also writes: more slack */
 #define SLOW_NS		(2 * 1000000)	/* a read this slow: latency-bound */
@@ -117,6 +126,8 @@ struct worker {
 	uint64_t queue;		/* held at most: --queue-size, may grow once */
 	size_t rs;		/* request size, may grow once */
 	unsigned depth;		/* requests of rs in flight, may grow once */
+	unsigned probes;	/* first reads still to send small */
+	size_t probe;		/* their size */
 	unsigned samples;	/* of the current window */
 	unsigned windows;	/* left to judge; 0: settled */
 	int64_t min_lat, last_done;	/* ns: shortest read, last done */
@@ -330,12 +341,13 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
  * The first window is judged more loosely when all its reads were sent
  * before any reply (the depth holds a window): nothing of ours queued
  * ahead of the first, so a busy server answers it after about one
- * read's service time, one gap, not after the whole window's.  A first reply slower than all
- * the gaps after it is latency, and that window decides although a
- * fresh connection's replies are paced by the page faults of buffers
- * touched for the first time on both ends (tens of ms per MiB on a
- * virtual machine, gaps far from a burst's).  In later windows each
- * read queued behind depth - 1 others, so the margin is twice that.
+ * read's service time, one gap, not after the whole window's.  A first
+ * reply slower than all the gaps after it is latency, and that window
+ * decides although a fresh connection's replies are paced by the page
+ * faults of buffers touched for the first time on both ends (the
+ * probes keep that cost small, but not on the reads sent beside them).
+ * In later windows each read queued behind depth - 1 others, so the
+ * margin is twice that.
  *
  * One window of quick reads settles it the other way, as the server
  * can be fast, so later windows of a busy one cannot mislead; after
@@ -615,6 +627,8 @@ issue_one(struct worker *w)
 		return false;
 	off = w->seg_off;
 	len = copy_plan_piece(off, w->seg_len, w->rs, w->seg_zero);
+	if (!w->seg_zero && w->probes > 0)
+		len = MIN(len, w->probe);
 	if (w->seg_zero) {
 		if (!sh->plan.skip_zeroes && w->dst_busy >= o->requests)
 			return false;
@@ -647,6 +661,8 @@ issue_one(struct worker *w)
 	w->src_bytes += len;
 	w->src_busy++;
 	rd->t0 = w->windows > 0 ? clock_now_ns() : 0;
+	if (w->probes > 0)
+		w->probes--;
 	consume(w, len);
 	ep_aio_read(w->src, b != NULL ? b->data : w->sink->data, len, off,
 	    op_done, rd);
@@ -787,6 +803,10 @@ open_workers(struct shared *sh, struct worker *ws, unsigned n)
 		w->depth = o->requests_set ? o->requests :
 		    MIN(o->requests, copy_dst_discards(sh->dst) ? FAST_DEPTH :
 		    FAST_DEPTH_WRITE);
+		w->probes = o->request_size_set ? 0 :
+		    MAX(MIN_SAMPLES, MIN(w->depth, (unsigned)SAMPLES));
+		w->probe = copy_plan_request(&sh->plan, MIN(PROBE_REQUEST,
+		    w->rs));
 		w->src = started == 0 ? sh->src : ep_reopen(sh->src);
 		w->dst = started == 0 ? sh->dst : ep_reopen(sh->dst);
 		if (w->src == NULL || w->dst == NULL) {
