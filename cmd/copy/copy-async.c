@@ -353,6 +353,12 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
  * can be fast, so later windows of a busy one cannot mislead; after
  * WINDOWS even ones the worker settles as it is.
  */
+static unsigned
+window_reads(const struct worker *w)
+{
+	return MAX(MIN_SAMPLES, MIN(w->depth, (unsigned)SAMPLES));
+}
+
 static int
 cmp_ns(const void *a, const void *b)
 {
@@ -404,7 +410,7 @@ static void
 sample_latency(struct worker *w, const struct op *rd)
 {
 	int64_t now = clock_now_ns(), lat = now - rd->t0;
-	unsigned n = MAX(MIN_SAMPLES, MIN(w->depth, (unsigned)SAMPLES));
+	unsigned n = window_reads(w);
 	bool first = w->windows == WINDOWS && w->depth >= n;
 
 	if (w->windows == 0)
@@ -803,8 +809,7 @@ open_workers(struct shared *sh, struct worker *ws, unsigned n)
 		w->depth = o->requests_set ? o->requests :
 		    MIN(o->requests, copy_dst_discards(sh->dst) ? FAST_DEPTH :
 		    FAST_DEPTH_WRITE);
-		w->probes = o->request_size_set ? 0 :
-		    MAX(MIN_SAMPLES, MIN(w->depth, (unsigned)SAMPLES));
+		w->probes = o->request_size_set ? 0 : window_reads(w);
 		w->probe = copy_plan_request(&sh->plan, MIN(PROBE_REQUEST,
 		    w->rs));
 		w->src = started == 0 ? sh->src : ep_reopen(sh->src);
