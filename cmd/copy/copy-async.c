@@ -45,16 +45,26 @@
  * disk), requests grow to SLOW_REQUEST and the depth to -R, and unless
  * --queue-size was given the bytes in flight follow, up to SLOW_QUEUE.
  * Measured behind nbdkit's delay filter (10 and 50 ms), 4 MiB requests
- * 64 deep beat both fewer and larger ones (16 MiB requests take the
- * server longer than four of 4 MiB).
+ * 64 deep beat both fewer and larger ones (8 and 16 MiB requests take
+ * the server longer per byte than 4 MiB ones).
+ *
+ * The first window's reads are small probes (PROBE_REQUEST): a server
+ * that allocates each request's buffer (nbdkit, in each of its threads)
+ * pays the page faults of memory touched for the first time on a fresh
+ * connection, 15 to 35 ms for a first 1 MiB read on a loaded virtual
+ * machine, as slow as a 10 ms link, where a 64 KiB read costs a few
+ * hundred microseconds; the bytes the probes leave of the budget go
+ * out at once in requests of the usual size.
  */
 #define FAST_REQUEST	(1u << 20)
+#define PROBE_REQUEST	(64u << 10)	/* the first window's reads */
 #define FAST_DEPTH	4u		/* reading into null: */
 #define FAST_DEPTH_WRITE 8u		/* the loop also writes: more slack */
 #define SLOW_NS		(2 * 1000000)	/* a read this slow: latency-bound */
 #define SLOW_REQUEST	(4 << 20)	/* latency-bound: request size */
 #define SLOW_QUEUE	(256ULL << 20)	/* most bytes in flight it grows to */
-#define SAMPLES		8		/* reads timed per window */
+#define SAMPLES		8		/* reads timed per window, at most */
+#define MIN_SAMPLES	4u		/* and at least, whatever the depth */
 #define WINDOWS		16		/* windows judged before settling */
 #define BUF_MIN		(64u << 10)	/* smallest pooled buffer */
 
@@ -116,10 +126,12 @@ struct worker {
 	uint64_t queue;		/* held at most: --queue-size, may grow once */
 	size_t rs;		/* request size, may grow once */
 	unsigned depth;		/* requests of rs in flight, may grow once */
+	unsigned probes;	/* first reads still to send small */
+	size_t probe;		/* their size */
 	unsigned samples;	/* of the current window */
 	unsigned windows;	/* left to judge; 0: settled */
 	int64_t min_lat, last_done;	/* ns: shortest read, last done */
-	int64_t gaps[SAMPLES - 1];	/* ns between read completions */
+	int64_t gaps[SAMPLES];	/* ns before each read's completion */
 
 	/* The chunk being copied and the next one, its extents asked. */
 	struct copy_segments segs, next_segs;
@@ -308,17 +320,10 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
 /*
  * The first reads tell whether the source is latency-bound (a remote
  * or slow server): then larger requests keep more bytes in flight with
- * far more throughput.  A depth's worth of reads (at most SAMPLES)
- * makes a window, one round trip; the first window that looks
- * latency-bound decides.
- *
- * One window is not enough to say a source is not: a fresh connection's
- * first replies are paced by the page faults of buffers touched for the
- * first time on both ends (tens of ms per MiB on a virtual machine), so
- * behind a 10 ms delay they come evenly spaced, like a busy server's.
- * Up to WINDOWS more, once those buffers are warm, see the bursts; one
- * window of quick reads settles it the other way, as the server can be
- * fast, so later windows of a busy one cannot mislead.
+ * far more throughput.  A depth's worth of reads (at least MIN_SAMPLES,
+ * at most SAMPLES) makes a window, one round trip; the first window
+ * that looks latency-bound decides, and the worker goes straight to
+ * its whole budget.
  *
  * A slow read alone does not say so: against a busy server (an NBD
  * destination on the same cores) reads are slow because each waits for
@@ -326,10 +331,34 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
  * Such reads complete evenly spaced, the gaps of one depth's worth of
  * reads making about one latency; latency-bound reads complete in
  * bursts, a depth's worth in far less than the latency.  So the
- * shortest time a depth's worth took to complete (the depth - 1
- * smallest gaps) decides, not their average: between bursts, one gap
- * is the latency itself.
+ * shortest time a depth's worth took to complete decides, not their
+ * average.  Each read's gap is timed from the completion before it,
+ * even across windows, and the largest is left out: a window that
+ * straddles two bursts has one gap that is the latency itself, and
+ * since windows of a steady pipeline fall on the bursts at the same
+ * phase every time, counting it would call every window even.
+ *
+ * The first window is judged more loosely when all its reads were sent
+ * before any reply (the depth holds a window): nothing of ours queued
+ * ahead of the first, so a busy server answers it after about one
+ * read's service time, one gap, not after the whole window's.  A first
+ * reply slower than all the gaps after it is latency, and that window
+ * decides although a fresh connection's replies are paced by the page
+ * faults of buffers touched for the first time on both ends (the
+ * probes keep that cost small, but not on the reads sent beside them).
+ * In later windows each read queued behind depth - 1 others, so the
+ * margin is twice that.
+ *
+ * One window of quick reads settles it the other way, as the server
+ * can be fast, so later windows of a busy one cannot mislead; after
+ * WINDOWS even ones the worker settles as it is.
  */
+static unsigned
+window_reads(const struct worker *w)
+{
+	return MAX(MIN_SAMPLES, MIN(w->depth, (unsigned)SAMPLES));
+}
+
 static int
 cmp_ns(const void *a, const void *b)
 {
@@ -363,32 +392,34 @@ size_for_latency(struct worker *w)
 }
 
 /*
- * A window's reads came back in a burst: a depth's worth in far less
- * than one latency.
+ * A window's reads came back in a burst: its gaps but the largest sum
+ * to far less than the shortest latency (see above for the first).
  */
 static bool
-bursty(struct worker *w, unsigned n)
+bursty(struct worker *w, unsigned n, bool first)
 {
 	int64_t spread = 0;
 
-	qsort(w->gaps, n - 1, sizeof(w->gaps[0]), cmp_ns);
+	qsort(w->gaps, n, sizeof(w->gaps[0]), cmp_ns);
 	for (unsigned i = 0; i + 1 < n; i++)
 		spread += w->gaps[i];
-	return w->min_lat >= 2 * spread;
+	return w->min_lat >= (first ? spread : 2 * spread);
 }
 
 static void
 sample_latency(struct worker *w, const struct op *rd)
 {
 	int64_t now = clock_now_ns(), lat = now - rd->t0;
-	unsigned n = MAX(2u, MIN(w->depth, (unsigned)SAMPLES));
+	unsigned n = window_reads(w);
+	bool first = w->windows == WINDOWS && w->depth >= n;
 
 	if (w->windows == 0)
 		return;
 	if (w->samples == 0)
 		w->min_lat = lat;
-	else
-		w->gaps[w->samples - 1] = now - w->last_done;
+	/* The first read of all waited from when it was sent. */
+	w->gaps[w->samples] = now - (w->last_done != 0 ? w->last_done :
+	    rd->t0);
 	w->last_done = now;
 	w->min_lat = MIN(w->min_lat, lat);
 	if (++w->samples < n)
@@ -398,7 +429,7 @@ sample_latency(struct worker *w, const struct op *rd)
 		w->windows = 0;
 		return;
 	}
-	if (!bursty(w, n)) {
+	if (!bursty(w, n, first)) {
 		w->windows--;
 		return;
 	}
@@ -602,6 +633,8 @@ issue_one(struct worker *w)
 		return false;
 	off = w->seg_off;
 	len = copy_plan_piece(off, w->seg_len, w->rs, w->seg_zero);
+	if (!w->seg_zero && w->probes > 0)
+		len = MIN(len, w->probe);
 	if (w->seg_zero) {
 		if (!sh->plan.skip_zeroes && w->dst_busy >= o->requests)
 			return false;
@@ -634,6 +667,8 @@ issue_one(struct worker *w)
 	w->src_bytes += len;
 	w->src_busy++;
 	rd->t0 = w->windows > 0 ? clock_now_ns() : 0;
+	if (w->probes > 0)
+		w->probes--;
 	consume(w, len);
 	ep_aio_read(w->src, b != NULL ? b->data : w->sink->data, len, off,
 	    op_done, rd);
@@ -774,6 +809,9 @@ open_workers(struct shared *sh, struct worker *ws, unsigned n)
 		w->depth = o->requests_set ? o->requests :
 		    MIN(o->requests, copy_dst_discards(sh->dst) ? FAST_DEPTH :
 		    FAST_DEPTH_WRITE);
+		w->probes = o->request_size_set ? 0 : window_reads(w);
+		w->probe = copy_plan_request(&sh->plan, MIN(PROBE_REQUEST,
+		    w->rs));
 		w->src = started == 0 ? sh->src : ep_reopen(sh->src);
 		w->dst = started == 0 ? sh->dst : ep_reopen(sh->dst);
 		if (w->src == NULL || w->dst == NULL) {
