@@ -373,14 +373,10 @@ cmd_issued(struct ep_nbd *e, struct cmd *c, int64_t rc)
 			lose(e, err);
 		return;
 	}
-	if (nbd_aio_is_dead(e->c->h) != 1)
-		return;
-	if (e->ep.error_detail[0] == '\0' && (why = nbd_get_error()) != NULL)
+	if (e->ep.error_detail[0] == '\0' && nbd_aio_is_dead(e->c->h) == 1 &&
+	    (why = nbd_get_error()) != NULL)
 		snprintf(e->ep.error_detail, sizeof(e->ep.error_detail), "%s",
 		    why);
-	/* The command fails back with ENOTCONN; a retry needs a new connection. */
-	if (e->retry.retries > 0)
-		lose(e, nbd_get_errno() != 0 ? nbd_get_errno() : ECONNRESET);
 }
 
 /*
@@ -755,7 +751,11 @@ recover(struct ep_nbd *e)
 		struct cmd *c = first_fault(e);
 		bool lost;
 
-		/* Sending again on a dead handle only fails with EINVAL. */
+		/*
+		 * libnbd may accept a command and die sending it: the command
+		 * comes back with ENOTCONN and nothing else says the handle is
+		 * dead, where sending again only fails with EINVAL.
+		 */
 		if (e->lost == 0 && conn_gone(e))
 			lose(e, c->err != 0 ? c->err : ENOTCONN);
 		lost = e->lost != 0;
