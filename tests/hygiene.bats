@@ -96,12 +96,12 @@ signalled() {
 
 @test "nbd-copy: a signal stops every worker thread of a multi-conn copy" {
 	local pid st sig
-	# Eight 128 MiB chunks over four connections: four worker threads,
+	# 128 MiB chunks over four connections: four worker threads,
 	# each with reads and block-status requests in flight.
 	for sig in INT TERM; do
 		# A server per signal: nbdkit 1.32 may abort when a client
 		# leaves with replies due, which is not what this checks.
-		start_nbdkit src --filter=delay pattern 1G delay-read=200ms
+		start_nbdkit src --filter=delay pattern 1T delay-read=200ms
 		timeout -k 5 60 "${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" \
 			-C 4 -T 4 "$src" null: >/dev/null 2>err &
 		pid=$!

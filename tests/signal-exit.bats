@@ -20,7 +20,7 @@ signal_status() {
 }
 
 @test "copy: SIGINT ends nbd-copy by SIGINT (130), SIGTERM by SIGTERM (143)" {
-	start_nbdkit src --filter=delay pattern 1G delay-read=20ms
+	start_nbdkit src --filter=delay pattern 1T delay-read=20ms
 	st=$(signal_status INT); [ "$st" = 130 ] || fail "status $st: $(cat err)"
 	[ "$(cat err)" = "nbd-copy: interrupted" ]
 	[ "$(signal_status TERM)" = 143 ]
@@ -47,7 +47,7 @@ ctrl_c_loop() {
 
 @test "copy: Ctrl-C stops a shell loop of copies" {
 	local st
-	start_nbdkit src --filter=delay pattern 1G delay-read=20ms
+	start_nbdkit src --filter=delay pattern 1T delay-read=20ms
 	# bash goes on after a child that merely exits 1; it stops only if
 	# the child died by SIGINT.
 	st=$(ctrl_c_loop)
