@@ -106,3 +106,34 @@ open_fds_at_exit() {
 	leaked=$(open_fds_at_exit nbd-copy "nbd+unix:///?socket=/nonexistent" out3.img)
 	[ -z "$leaked" ] || fail "error path: left open: $leaked"
 }
+
+# A local source whose first reply stalls (a fresh server thread, a busy
+# core): that one slow burst looks like a remote link's latency, but the
+# replies after it do not, and the buffers a remote link would need are
+# not taken on its word (they were: 256 MiB more, in one jump).
+@test "copy: a local source whose first read stalls keeps the buffers small" {
+	plain_build
+	cat >stall.py <<-'PY'
+	import os
+	import time
+	API_VERSION = 2
+	path = None
+	def config(key, value):
+	    global path
+	    path = value
+	def open(readonly):
+	    return {"fd": os.open(path, os.O_RDONLY), "stalled": False}
+	def get_size(h):
+	    return os.fstat(h["fd"]).st_size
+	def pread(h, buf, offset, flags):
+	    if not h["stalled"]:
+	        h["stalled"] = True
+	        time.sleep(0.05)
+	    buf[:] = os.pread(h["fd"], len(buf), offset)
+	PY
+	head -c 64M /dev/urandom >src.img
+	truncate -s 1G src.img
+	start_nbdkit src python "$PWD/stall.py" file="$PWD/src.img"
+	under "$(peak_kib "$src" dst.img)" $((128 * MiB)) "stalled first read"
+	cmp src.img dst.img
+}

@@ -63,9 +63,12 @@
 #define SLOW_NS		(2 * 1000000)	/* a read this slow: latency-bound */
 #define SLOW_REQUEST	(4 << 20)	/* latency-bound: request size */
 #define SLOW_QUEUE	(256ULL << 20)	/* most bytes in flight it grows to */
+#define QUEUE_STEP	2		/* and by at most this factor a window */
 #define SAMPLES		8		/* reads timed per window, at most */
 #define MIN_SAMPLES	4u		/* and at least, whatever the depth */
 #define WINDOWS		16		/* windows judged before settling */
+#define RATE_NUM	8		/* a step of the pool must bring */
+#define RATE_DEN	5		/* 8/5 the rate, or it stops */
 #define BUF_MIN		(64u << 10)	/* smallest pooled buffer */
 
 /* What every worker shares; the first failure wins. */
@@ -123,7 +126,8 @@ struct worker {
 	struct buf *bufs;	/* the pool: idle buffers */
 	struct buf *sink;	/* null: without a hook: every read's */
 	uint64_t held;		/* bytes of all buffers, idle or in use */
-	uint64_t queue;		/* held at most: --queue-size, may grow once */
+	uint64_t queue;		/* held at most: --queue-size, may grow */
+	uint64_t queue_goal;	/* latency-bound: what queue may grow to */
 	size_t rs;		/* request size, may grow once */
 	unsigned depth;		/* requests of rs in flight, may grow once */
 	unsigned probes;	/* first reads still to send small */
@@ -131,6 +135,9 @@ struct worker {
 	unsigned samples;	/* of the current window */
 	unsigned windows;	/* left to judge; 0: settled */
 	int64_t min_lat, last_done;	/* ns: shortest read, last done */
+	uint64_t win_bytes, last_rate;	/* growing: read, bytes/s before */
+	int64_t win_t0;		/* ns: when the growth window began */
+	bool warm;		/* that window is the first: not measured */
 	int64_t gaps[SAMPLES];	/* ns before each read's completion */
 
 	/* The chunk being copied and the next one, its extents asked. */
@@ -323,7 +330,7 @@ issue_dst(struct worker *w, enum op_kind kind, struct op *parent,
  * far more throughput.  A depth's worth of reads (at least MIN_SAMPLES,
  * at most SAMPLES) makes a window, one round trip; the first window
  * that looks latency-bound decides, and the worker goes straight to
- * its whole budget.
+ * its largest requests and depth (its buffers follow more slowly).
  *
  * A slow read alone does not say so: against a busy server (an NBD
  * destination on the same cores) reads are slow because each waits for
@@ -371,24 +378,31 @@ cmp_ns(const void *a, const void *b)
  * Sizes a latency-bound worker: larger requests, -R of them, and as
  * many bytes of buffers as that takes (within SLOW_QUEUE), each option
  * given keeping its value.  Reads into null: need no buffers at all.
+ * The buffers are not all taken at once: a stall of a local server's
+ * first replies (a fresh thread, a busy core) can look like a burst of
+ * latency, and they would then be held for nothing.  The pool starts
+ * at QUEUE_STEP times what was in flight and grows from there while
+ * that brings more (sample_growth).
  */
 static void
 size_for_latency(struct worker *w)
 {
 	const struct copy_opts *o = w->sh->o;
-	uint64_t big;
+	uint64_t big, inflight = MIN(w->queue, (uint64_t)w->depth * w->rs);
 
 	if (!o->requests_set)
 		w->depth = o->requests;
+	w->queue_goal = w->queue;
 	if (!o->queue_size_set)
-		w->queue = MAX(w->queue, MIN((uint64_t)w->depth * SLOW_REQUEST,
-		    SLOW_QUEUE));
-	big = MIN((uint64_t)SLOW_REQUEST, MAX(w->queue / 4,
+		w->queue_goal = MAX(w->queue, MIN((uint64_t)w->depth *
+		    SLOW_REQUEST, SLOW_QUEUE));
+	big = MIN((uint64_t)SLOW_REQUEST, MAX(w->queue_goal / 4,
 	    (uint64_t)FAST_REQUEST));
 	big = copy_plan_request(&w->sh->plan, MIN(big, o->request_max));
 	/* Smaller pooled buffers give way as larger ones need room. */
 	if (!o->request_size_set && big > w->rs)
 		w->rs = big;
+	w->queue = MAX(w->queue, MIN(w->queue_goal, QUEUE_STEP * inflight));
 }
 
 /*
@@ -406,6 +420,58 @@ bursty(struct worker *w, unsigned n, bool first)
 	return w->min_lat >= (first ? spread : 2 * spread);
 }
 
+/* Undecided: a window of latency decides, one of quick replies settles. */
+static void
+judge(struct worker *w, unsigned n, bool first, int64_t now)
+{
+	if (w->min_lat < SLOW_NS) {
+		w->windows = 0;
+		return;
+	}
+	if (!bursty(w, n, first)) {
+		w->windows--;
+		return;
+	}
+	/* Decided: from here only the pool may grow (sample_growth). */
+	size_for_latency(w);
+	w->win_t0 = now;
+	w->warm = true;
+	w->windows = w->queue < w->queue_goal ? 1 : 0;
+}
+
+/*
+ * Latency-bound, the pool growing: a window is the pool's worth of
+ * reads, about one round trip, and its rate must have grown with the
+ * pool for the pool to grow again.  Against a link, twice the bytes in
+ * flight bring twice the rate; against a server that is slow because
+ * it is busy (shared with other connections, on busy cores: a case the
+ * first window can mistake for a link) the replies only wait longer.
+ */
+static void
+sample_growth(struct worker *w, const struct op *rd, int64_t now)
+{
+	uint64_t rate;
+
+	w->win_bytes += rd->len;
+	if (w->win_bytes < w->queue)
+		return;
+	rate = w->win_bytes * 1000000000 / (uint64_t)MAX(now - w->win_t0, 1);
+	w->win_t0 = now;
+	w->win_bytes = 0;
+	/* Smaller reads sent before the decision finish in the first. */
+	if (w->warm) {
+		w->warm = false;
+		return;
+	}
+	if (w->last_rate != 0 && rate * RATE_DEN < w->last_rate * RATE_NUM) {
+		w->windows = 0;
+		return;
+	}
+	w->last_rate = rate;
+	w->queue = MIN(w->queue_goal, QUEUE_STEP * w->queue);
+	w->windows = w->queue < w->queue_goal ? 1 : 0;
+}
+
 static void
 sample_latency(struct worker *w, const struct op *rd)
 {
@@ -415,6 +481,10 @@ sample_latency(struct worker *w, const struct op *rd)
 
 	if (w->windows == 0)
 		return;
+	if (w->queue_goal != 0) {
+		sample_growth(w, rd, now);
+		return;
+	}
 	if (w->samples == 0)
 		w->min_lat = lat;
 	/* The first read of all waited from when it was sent. */
@@ -425,17 +495,7 @@ sample_latency(struct worker *w, const struct op *rd)
 	if (++w->samples < n)
 		return;
 	w->samples = 0;
-	if (w->min_lat < SLOW_NS) {
-		w->windows = 0;
-		return;
-	}
-	if (!bursty(w, n, first)) {
-		w->windows--;
-		return;
-	}
-	/* Decided: a deeper pipeline must not count as more windows. */
-	w->windows = 0;
-	size_for_latency(w);
+	judge(w, n, first, now);
 }
 
 static struct endpoint *
