@@ -320,7 +320,13 @@ keep_server_exit(pid_t pid)
 	int e = nbd_get_errno();
 	siginfo_t si = { .si_pid = 0 };
 
-	if (pid <= 0 || (e != ECONNRESET && e != EPIPE && e != 0))
+	/*
+	 * Which error depends on when it died, seen under load: reset or
+	 * EOF mid-handshake, refused before the connect, or EINVAL from
+	 * libnbd's poll on a socket hung up before CONNECT.START moved on.
+	 */
+	if (pid <= 0 || (e != ECONNRESET && e != EPIPE && e != ECONNREFUSED &&
+	    e != ENOTCONN && e != EINVAL && e != 0))
 		return;
 	for (int i = 0; i < 100 && !cli_interrupted; i++) {
 		if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
@@ -370,6 +376,8 @@ connect_handle(struct nbd_handle *h, const struct ep_arg *arg,
 	}
 	if (r == -1) {
 		keep_error("connect failed");
+		if (server > 0)
+			keep_server_exit(server);
 		return -1;
 	}
 	if (wait_connecting(h, deadline) == -1) {
