@@ -373,10 +373,19 @@ cmd_issued(struct ep_nbd *e, struct cmd *c, int64_t rc)
 			lose(e, err);
 		return;
 	}
-	if (e->ep.error_detail[0] == '\0' && nbd_aio_is_dead(e->c->h) == 1 &&
-	    (why = nbd_get_error()) != NULL)
+	if (nbd_aio_is_dead(e->c->h) != 1)
+		return;
+	if (e->ep.error_detail[0] == '\0' && (why = nbd_get_error()) != NULL)
 		snprintf(e->ep.error_detail, sizeof(e->ep.error_detail), "%s",
 		    why);
+	/*
+	 * Lost now, not at the next recover(): the caller may send more
+	 * before it waits, and a send on a dead handle fails with EINVAL,
+	 * which is no fault to retry (seen under ASan: a copy ended after
+	 * "retry 1").
+	 */
+	if (e->retry.retries > 0)
+		lose(e, nbd_get_errno() != 0 ? nbd_get_errno() : ECONNRESET);
 }
 
 /*
