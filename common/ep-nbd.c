@@ -1003,6 +1003,11 @@ ep_nbd_zero(struct endpoint *ep, uint64_t off, uint64_t len, bool allocate)
 	return sync_wait(ep, &w);
 }
 
+/*
+ * A flush goes on after a signal, for the grace time: nbd-copy's
+ * --checkpoint makes its last claims on a signal, and only once the
+ * flush before them is done (ending at the signal claimed nothing).
+ */
 static int
 ep_nbd_flush(struct endpoint *ep)
 {
@@ -1015,7 +1020,12 @@ ep_nbd_flush(struct endpoint *ep)
 	r = req_new(e, sync_done, &w);
 	send_new(r, CMD_FLUSH, NULL, 0, 0, 0);
 	req_put(r, 0);
-	return sync_wait(ep, &w);
+	while (!w.done) {
+		if (cli_interrupted && cli_grace_expired())
+			return EINTR;
+		ep_nbd_poll(ep);
+	}
+	return w.err;
 }
 
 /*

@@ -188,6 +188,36 @@ interrupted_copy() {
 	[ ! -e ck ]
 }
 
+# The last checkpoint of a signal claims only after a flush, and an NBD
+# flush is a command that must be let finish: cut at the signal, it
+# claimed nothing (the signal is sent as soon as bytes are written,
+# before the saver's first periodic save).
+@test "copy: --checkpoint: SIGINT into an NBD destination flushes, then claims" {
+	local pid st=0 bytes
+	reference
+	truncate -s 64M dst.img
+	dst_server
+	slow_src
+	"${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" --checkpoint=ck "$slow" \
+		"$dsrv" 2>err &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$(du -k dst.img | cut -f1)" -gt 0 ] && break
+		sleep 0.05
+	done
+	kill -INT "$pid"
+	wait "$pid" || st=$?
+	[ "$st" = 130 ] || fail "status $st: $(cat err)"
+	[ "$(cat err)" = "nbd-copy: interrupted" ]
+	[ -s ck ] || fail "no checkpoint after SIGINT"
+	bytes=$(check_claims ck ref.img dst.img) || fail "$bytes"
+	[ "$bytes" -gt 0 ]
+	slow_src
+	run_tool nbd-copy --checkpoint=ck "$slow" "$dsrv"
+	cmp ref.img dst.img
+	[ ! -e ck ]
+}
+
 @test "copy: --checkpoint of another copy is refused, the field named" {
 	local before sum
 	reference

@@ -235,18 +235,23 @@ assert_only_dirty_written() {
 @test "copy: --dirty-bitmap --checkpoint: a rerun after SIGINT ends the incremental copy" {
 	local pid st=0
 	start_bitmap
-	# A slow destination, so that SIGINT lands mid-copy.
-	start_nbdkit dst --filter=delay file "$PWD/poison.raw" \
-		delay-write=300ms delay-zero=300ms
+	# A slow destination, so that SIGINT lands mid-copy, once two
+	# writes are done (a checkpoint is written only if it claims some).
+	start_nbdkit dst --filter=log --filter=delay file "$PWD/poison.raw" \
+		delay-write=300ms delay-zero=300ms logfile="$PWD/dst.log"
 	"${nbdu_wrap[@]}" "$NBDU_BUILD/nbd-copy" --checkpoint=ck --synchronous \
 		--request-size=4k --dirty-bitmap=b0 --blkhash "$src" "$dst" \
 		>/dev/null 2>err &
 	pid=$!
-	sleep 1.5
+	for _ in $(seq 600); do
+		[ "$(grep -Ec '\.\.\.(Write|Zero) id=[0-9]+ return=0' dst.log)" -ge 2 ] &&
+			break
+		sleep 0.05
+	done
 	kill -INT "$pid"
 	wait "$pid" || st=$?
 	[ "$st" = 130 ] || fail "status $st: $(cat err)"
-	[ -s ck ] || fail "no checkpoint after SIGINT"
+	[ -s ck ] || fail "no checkpoint after SIGINT: $(cat err)"
 	grep -q '^selection --dirty-bitmap%20sha256:' ck || fail "$(cat ck)"
 	grep -q '^done ' ck || fail "nothing claimed: $(cat ck)"
 	run_tool nbd-copy --checkpoint=ck --dirty-bitmap=b0 --blkhash "$src" \
