@@ -10,7 +10,7 @@ MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 BUILD       ?= build
-PKGS        := libnbd gnutls popt
+PKGS        := libnbd gnutls nettle popt
 # A tool is built once its main.c exists, so tools light up as they land.
 TOOLS       := $(notdir $(patsubst %/main.c,%,$(wildcard cmd/*/main.c)))
 BINS        := $(TOOLS:%=$(BUILD)/nbd-%)

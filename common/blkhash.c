@@ -30,12 +30,21 @@
 #include "compiler.h"
 #include "blkhash.h"
 #include "blkhash-internal.h"
+#include "blkhash-outer.h"
 
 #define JOB_BYTES	(1024 * 1024)	/* amortises a wakeup */
 #define COPY_LIMIT	(64 * 1024 * 1024) /* blkhash_update copies queued */
 #define ZERO_BATCH	128		/* zero digests per outer update */
 #define INLINE_MAX	(16 * 1024)	/* hashed by the caller */
 #define MAX_THREADS	8
+/*
+ * The outer hash's state is kept every SNAP_BYTES of image folded, the
+ * last SNAPS of them, so blkhash_state finds one at or before a given
+ * offset however far the fold has run ahead of it (reads run ahead of
+ * durable writes by the engine's window, well under SNAPS * SNAP_BYTES).
+ */
+#define SNAP_BYTES	(16 * 1024 * 1024)
+#define SNAPS		64
 
 /* Enough zeroes to hash a zero block of any size in a few updates. */
 static const unsigned char zeroes[64 * 1024];
@@ -56,6 +65,12 @@ struct job {
 	unsigned char *owned;	/* freed after hashing (copy, partial) */
 	size_t copied;		/* bytes counted against COPY_LIMIT */
 	struct piece *piece;	/* unreferenced after hashing, or NULL */
+};
+
+/* The outer hash after the first `next` blocks. */
+struct snap {
+	uint64_t next;
+	struct outer outer;
 };
 
 /* Blocks [block, block + count) waiting to be folded in order. */
@@ -98,8 +113,11 @@ struct blkhash {
 	size_t copied;		/* bytes of blkhash_update copies */
 	bool stop;
 
-	gnutls_hash_hd_t outer;
+	struct outer outer;
 	uint64_t next;		/* first block not folded yet */
+	struct snap snaps[SNAPS];	/* a ring, oldest first from snap0 */
+	unsigned nsnaps, snap0;
+	uint64_t snap_every;	/* blocks between snapshots */
 	struct run *heap;
 	size_t nheap, heap_cap;
 	struct partial **buckets;	/* partials by block number */
@@ -230,17 +248,30 @@ heap_pop(struct blkhash *h)
 	return top;
 }
 
-static int
+static void
 fold_zeroes(struct blkhash *h, uint64_t count)
 {
 	while (count > 0) {
 		uint64_t n = MIN(count, (uint64_t)ZERO_BATCH);
 
-		if (gnutls_hash(h->outer, h->zero_batch, n * h->dlen) < 0)
-			return -1;
+		outer_update(&h->outer, h->zero_batch, n * h->dlen);
 		count -= n;
 	}
-	return 0;
+}
+
+/* Keeps the outer hash as it is now, dropping the oldest kept.  Lock held. */
+static void
+snapshot(struct blkhash *h)
+{
+	struct snap *s;
+
+	if (h->nsnaps == SNAPS)
+		h->snap0 = (h->snap0 + 1) % SNAPS;
+	else
+		h->nsnaps++;
+	s = &h->snaps[(h->snap0 + h->nsnaps - 1) % SNAPS];
+	s->next = h->next;
+	s->outer = h->outer;
 }
 
 /*
@@ -252,7 +283,6 @@ fold(struct blkhash *h)
 {
 	while (h->nheap > 0 && h->heap[0].block <= h->next) {
 		struct run r = heap_pop(h);
-		int rc;
 
 		if (r.block < h->next) {
 			fail(h, "bytes at offset %" PRIu64 " given twice",
@@ -261,14 +291,14 @@ fold(struct blkhash *h)
 			continue;
 		}
 		if (r.digests != NULL)
-			rc = gnutls_hash(h->outer, r.digests,
-			    r.count * h->dlen);
+			outer_update(&h->outer, r.digests, r.count * h->dlen);
 		else
-			rc = fold_zeroes(h, r.count);
-		if (rc < 0)
-			fail(h, "digest update failed");
+			fold_zeroes(h, r.count);
 		h->next += r.count;
 		free(r.digests);
+		if (h->next - h->snaps[(h->snap0 + h->nsnaps - 1) % SNAPS].next
+		    >= h->snap_every)
+			snapshot(h);
 	}
 }
 
@@ -391,13 +421,15 @@ blkhash_new(const struct blkhash_params *p, unsigned threads)
 	h->dlen = p->digest_len;
 	if (h->dlen == 0 || h->dlen > BLKHASH_MAX_DIGEST ||
 	    hash_zeroes(h->alg, p->block_size, h->zero_digest) == -1 ||
-	    gnutls_hash_init(&h->outer, h->alg) < 0) {
+	    outer_init(&h->outer, p->name) == -1) {
 		free(h);
 		errno = ENOTSUP;	/* e.g. md5 in FIPS mode */
 		return NULL;
 	}
 	for (size_t i = 0; i < ZERO_BATCH; i++)
 		memcpy(h->zero_batch + i * h->dlen, h->zero_digest, h->dlen);
+	h->snap_every = MAX(SNAP_BYTES / p->block_size, 1u);
+	snapshot(h);
 	h->lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	h->work = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
 	h->idle = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
@@ -859,14 +891,72 @@ blkhash_final(struct blkhash *h, uint64_t length, char hex[BLKHASH_HEX_MAX])
 	}
 	for (int i = 0; i < 8; i++)
 		le[i] = length >> (8 * i);
-	if (gnutls_hash(h->outer, le, sizeof(le)) < 0) {
-		fail(h, "digest update failed");
-		goto out;
-	}
-	gnutls_hash_output(h->outer, md);
+	outer_update(&h->outer, le, sizeof(le));
+	outer_digest(&h->outer, md);
 	to_hex(md, h->dlen, hex);
 	rc = 0;
 out:
+	pthread_mutex_unlock(&h->lock);
+	if (rc == -1)
+		errno = EINVAL;
+	return rc;
+}
+
+_Static_assert(BLKHASH_STATE_HEX_MAX == OUTER_STATE_HEX_MAX,
+    "blkhash.h and blkhash-outer.h disagree on the state's size");
+
+int
+blkhash_state(struct blkhash *h, uint64_t limit, uint64_t *off,
+    char hex[BLKHASH_STATE_HEX_MAX])
+{
+	uint64_t bs = h->p.block_size, max = limit / bs, next = 0;
+	const struct outer *o = NULL;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->failed || h->finished)
+		goto out;
+	if (h->next <= max) {
+		o = &h->outer;
+		next = h->next;
+		goto out;
+	}
+	for (unsigned i = h->nsnaps; i-- > 0;) {
+		const struct snap *s = &h->snaps[(h->snap0 + i) % SNAPS];
+
+		if (s->next <= max) {
+			o = &s->outer;
+			next = s->next;
+			break;
+		}
+	}
+out:
+	if (o != NULL)
+		outer_save(o, hex);
+	pthread_mutex_unlock(&h->lock);
+	if (o == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	*off = next * bs;
+	return 0;
+}
+
+int
+blkhash_restore(struct blkhash *h, uint64_t off, const char *hex)
+{
+	uint64_t bs = h->p.block_size;
+	int rc = -1;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->next == 0 && h->nheap == 0 && h->npartials == 0 &&
+	    h->pending == 0 && !h->failed && !h->finished && off % bs == 0 &&
+	    off / bs <= UINT64_MAX / h->dlen &&
+	    outer_load(&h->outer, off / bs * h->dlen, hex) == 0) {
+		h->next = off / bs;
+		h->nsnaps = h->snap0 = 0;
+		snapshot(h);
+		rc = 0;
+	}
 	pthread_mutex_unlock(&h->lock);
 	if (rc == -1)
 		errno = EINVAL;
@@ -910,6 +1000,5 @@ blkhash_free(struct blkhash *h)
 		}
 	}
 	free(h->buckets);
-	gnutls_hash_deinit(h->outer, NULL);
 	free(h);
 }

@@ -6,7 +6,7 @@
  *
  *	H( H(block 1) || ... || H(block N) || le64(image length) )
  *
- * with H one of md5, sha1, sha224, sha256, sha384, sha512 (gnutls).
+ * with H one of md5, sha1, sha224, sha256, sha384, sha512.
  *
  * The copy engine finishes reads out of order and on several threads, so
  * a struct blkhash takes pieces of the image (data or known zeroes) at any
@@ -21,7 +21,8 @@
  * went wrong in one line; the _or_die variants exit 1 with
  * "PROG: OPT: message", like size_parse_or_die.
  *
- * blkhash.c is the hashing engine, blkhash-spec.c the ALG/SIZE parser,
+ * blkhash.c is the hashing engine, blkhash-outer.c the outer hash (in
+ * nettle, whose state can be saved), blkhash-spec.c the ALG/SIZE parser,
  * blkhash-check.c the digest as text (written out, or read back to check).
  */
 #ifndef NBDU_BLKHASH_H
@@ -98,6 +99,27 @@ int blkhash_zero(struct blkhash *h, uint64_t off, uint64_t len);
  */
 int blkhash_final(struct blkhash *h, uint64_t length,
     char hex[BLKHASH_HEX_MAX]);
+
+/*
+ * The state of the outer hash, for a --checkpoint: blkhash_state
+ * writes to hex (lowercase, NUL-terminated) the state after the
+ * longest in-order prefix [0, *off) of whole blocks that it still
+ * knows, with *off <= limit, and returns 0; -1 (ENOENT) if it kept
+ * none that short, or after a failure or blkhash_final.  It knows the
+ * prefix folded so far and snapshots of it every 16 MiB, the last 64.
+ * Thread-safe.
+ */
+#define BLKHASH_STATE_HEX_MAX	(2 * (64 + 127) + 1)
+int blkhash_state(struct blkhash *h, uint64_t limit, uint64_t *off,
+    char hex[BLKHASH_STATE_HEX_MAX]);
+
+/*
+ * Before anything is given to a new h: takes up a state blkhash_state
+ * gave for [0, off) of the same image with the same parameters, as if
+ * those bytes had been given.  Returns 0, or -1 (EINVAL) if hex is not
+ * such a state.  Then every byte of [off, length) must be given.
+ */
+int blkhash_restore(struct blkhash *h, uint64_t off, const char *hex);
 
 /* The first failure, one line without program name; "" if none. */
 const char *blkhash_error(struct blkhash *h);

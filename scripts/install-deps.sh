@@ -8,7 +8,7 @@
 #   install-deps.sh demo   only what "make demo" needs: the build and nbdkit
 set -u
 
-pkgs_build="gcc make pkg-config libnbd-dev libpopt-dev libgnutls28-dev libmagic-dev"
+pkgs_build="gcc make pkg-config libnbd-dev libpopt-dev libgnutls28-dev nettle-dev libmagic-dev"
 pkgs_deb="build-essential dpkg-dev debhelper fakeroot lintian"
 pkgs_test="bats bats-support bats-assert nbdkit qemu-utils nbd-server gnutls-bin
 libnbd-bin nbdkit-plugin-python mandoc man-db zsh shellcheck file time python3 jq bsdextrautils clang libclang-rt-14-dev valgrind
@@ -33,14 +33,14 @@ if ! command -v dpkg-query >/dev/null; then
 		exit 1
 	fi
 	if [ "${1:-check}" = demo ]; then
-		pkg-config --exists libnbd popt gnutls && command -v nbdkit >/dev/null && exit 0
-		echo "install-deps: not a Debian system; install: libnbd, popt, gnutls, libmagic (development files), nbdkit" >&2
+		pkg-config --exists libnbd popt gnutls nettle && command -v nbdkit >/dev/null && exit 0
+		echo "install-deps: not a Debian system; install: libnbd, popt, gnutls, nettle, libmagic (development files), nbdkit" >&2
 		exit 1
 	fi
-	if pkg-config --exists libnbd popt gnutls && command -v bats >/dev/null && command -v nbdkit >/dev/null; then
+	if pkg-config --exists libnbd popt gnutls nettle && command -v bats >/dev/null && command -v nbdkit >/dev/null; then
 		exit 0
 	fi
-	echo "install-deps: not a Debian system; install: libnbd, popt, gnutls, libmagic (development files), bats, GNU parallel, nbdkit, qemu-utils, nbd-server, gnutls-bin, libnbd-bin" >&2
+	echo "install-deps: not a Debian system; install: libnbd, popt, gnutls, nettle, libmagic (development files), bats, GNU parallel, nbdkit, qemu-utils, nbd-server, gnutls-bin, libnbd-bin" >&2
 	exit 1
 fi
 

@@ -320,6 +320,48 @@ interrupted_copy() {
 	done <progress
 }
 
+# A resume takes up the blkhash's state that the checkpoint kept (the
+# outer hash after a done prefix), so that prefix of the source is not
+# read again; the digest is still the straight copy's.
+@test "copy: --checkpoint --blkhash: a resume reads nothing before the kept hash state" {
+	local bytes state first
+	reference
+	interrupted_copy --blkhash
+	bytes=$(check_claims ck ref.img dst.img) || fail "$bytes"
+	state=$(awk '$1 == "blkhash-state" { print $2 }' ck)
+	[ -n "$state" ] || fail "no blkhash-state: $(cat ck)"
+	[ "$state" -gt 0 ] && [ "$state" -le "$bytes" ] ||
+		fail "state at $state, $bytes claimed"
+	kill "$(cat "$BATS_TEST_TMPDIR/slow.pid")"
+	start_nbdkit slow --filter=log --filter=delay "${SRC_ARGS[@]}" \
+		delay-read=20ms logfile="$BATS_TEST_TMPDIR/reads.log"
+	run_tool nbd-copy --checkpoint=ck --blkhash "$slow" dst.img
+	assert_output "$want"
+	cmp ref.img dst.img
+	first=$(awk '/ Read / { for (i = 1; i <= NF; i++)
+		if ($i ~ /^offset=/) { sub(/^offset=/, "", $i); print $i } }' \
+		"$BATS_TEST_TMPDIR/reads.log" | sort -u |
+		while read -r x; do echo $((x)); done | sort -n | head -1)
+	[ -n "$first" ] || fail "the resume read nothing"
+	[ "$first" -ge "$state" ] || fail "read at $first, state at $state"
+}
+
+# A state that is no state of the hash (one digit short), in a file
+# sealed again with its digest, is refused before anything is written.
+@test "copy: --checkpoint --blkhash: a kept hash state that does not fit is an error" {
+	local before
+	reference
+	interrupted_copy --blkhash
+	grep -q '^blkhash-state ' ck || fail "no blkhash-state: $(cat ck)"
+	sed -i -e '/^blkhash-state /s/.$//' -e '/^sha256 /d' ck
+	echo "sha256 $(sha256sum <ck | cut -d' ' -f1)" >>ck
+	before=$(sha256sum <dst.img)
+	slow_src 20ms
+	run_tool 1 nbd-copy --checkpoint=ck --blkhash "$slow" dst.img
+	assert_one_line_error nbd-copy "--checkpoint: ck: corrupt: its blkhash-state is not a state of sha256/65536"
+	[ "$(sha256sum <dst.img)" = "$before" ]
+}
+
 # selected_setup: the ranges of r.txt, dst.img all poison (0xee), and
 # expected.img: the poison with ref.img's bytes in those ranges; its
 # blkhash in $want_sel.

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blkhash.h"
 #include "clock.h"
 #include "endpoint.h"
 #include "uri.h"
@@ -32,12 +33,21 @@ struct checkpoint {
 	struct ckpt_id id;	/* this copy's */
 	struct rangeset todo;	/* resuming: what is left to copy */
 	struct rangeset skipped;	/* resuming: the rest, whole blocks */
+	struct rangeset rehash;	/* resuming: skipped less the kept hash */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* answers, leaves and stop wake the saver */
 	pthread_t saver;
 	bool running, stopping;
 	struct rangeset durable;	/* flushed: what FILE may claim */
+	/*
+	 * The blkhash's state that FILE keeps: loaded, then moved on by
+	 * each save to what blkhash (the copy's, once checkpoint_hash gave
+	 * it) kept at or before the end of durable's first range.  Every
+	 * byte before its offset was hashed and is durable.
+	 */
+	struct ckpt_hash hash;
+	struct blkhash *blkhash;
 	/*
 	 * A local destination (file, device): fdatasync covers every write
 	 * to it, whichever descriptor made it, so the saver flushes its own
@@ -118,7 +128,8 @@ checkpoint_load(const char *path, const struct ep_arg *src,
 	if (dst->kind == EP_ARG_STDIO || dst->kind == EP_ARG_NULL)
 		refuse_kind("destination", DST_KINDS);
 	the.path = path;
-	r = ckpt_load(path, &the.loaded, &the.durable, why, sizeof(why));
+	r = ckpt_load(path, &the.loaded, &the.durable, &the.hash, why,
+	    sizeof(why));
 	if (r == -1)
 		errx(EXIT_FAILURE, "--checkpoint: %s: %s", path, why);
 	the.resume = r == 1;
@@ -247,6 +258,47 @@ checkpoint_begin(struct copy_opts *o, const struct endpoint *src,
 	o->ckpt = ck;
 }
 
+/* The saver's view of the copy's blkhash, from now on. */
+static void
+give_hash(struct checkpoint *ck, struct blkhash *h)
+{
+	pthread_mutex_lock(&ck->lock);
+	ck->blkhash = h;
+	pthread_mutex_unlock(&ck->lock);
+}
+
+const struct rangeset *
+checkpoint_hash(struct checkpoint *ck, struct blkhash *h)
+{
+	struct ckpt_hash kept;
+	bool fits;
+
+	if (!ck->resume) {
+		give_hash(ck, h);
+		return NULL;
+	}
+	pthread_mutex_lock(&ck->lock);
+	kept = ck->hash;
+	pthread_mutex_unlock(&ck->lock);
+	/*
+	 * What the resume copies must all lie past the state, or the hash
+	 * would be given those bytes twice: aligning what is left to the
+	 * destination's blocks may have moved it back.
+	 */
+	fits = kept.hex[0] != '\0' &&
+	    (ck->todo.n == 0 || ck->todo.r[0].off >= kept.off);
+	if (fits && blkhash_restore(h, kept.off, kept.hex) == -1)
+		errx(EXIT_FAILURE, "--checkpoint: %s: corrupt: its "
+		    "blkhash-state is not a state of %s", ck->path,
+		    ck->id.blkhash);
+	give_hash(ck, h);
+	if (rangeset_copy(&ck->rehash, &ck->skipped) == -1 ||
+	    (fits && kept.off > 0 &&
+	    rangeset_remove(&ck->rehash, 0, kept.off) == -1))
+		err(EXIT_FAILURE, "--checkpoint");
+	return ck->rehash.n > 0 ? &ck->rehash : NULL;
+}
+
 const struct rangeset *
 checkpoint_skipped(const struct checkpoint *ck)
 {
@@ -283,6 +335,28 @@ merge(struct rangeset *into, const struct rangeset *from)
 }
 
 /*
+ * The blkhash's state at or before the end of done's first range, if h
+ * kept one past hash's.  Bytes before it were hashed (from the source,
+ * as the copy read them) and are durable, so a resume may take them as
+ * hashed.
+ */
+static void
+move_hash(struct blkhash *h, const struct rangeset *done,
+    struct ckpt_hash *hash)
+{
+	uint64_t prefix = done->n > 0 && done->r[0].off == 0 ?
+	    done->r[0].len : 0, off;
+	char hex[BLKHASH_STATE_HEX_MAX];
+
+	if (h == NULL || blkhash_state(h, prefix, &off, hex) == -1)
+		return;
+	if (off > hash->off || hash->hex[0] == '\0') {
+		hash->off = off;
+		memcpy(hash->hex, hex, sizeof(hex));
+	}
+}
+
+/*
  * Writes what is durable if it grew, without the lock held (workers
  * hand over meanwhile).  Called and returns with the lock held.
  */
@@ -290,6 +364,8 @@ static void
 save(struct checkpoint *ck)
 {
 	struct rangeset snap = { 0 };
+	struct ckpt_hash hash = ck->hash;
+	struct blkhash *h = ck->blkhash;
 	int r;
 
 	if (!ck->dirty)
@@ -298,7 +374,8 @@ save(struct checkpoint *ck)
 		return;		/* the next save tries again */
 	ck->dirty = false;
 	pthread_mutex_unlock(&ck->lock);
-	r = ckpt_save(ck->path, &ck->id, &snap);
+	move_hash(h, &snap, &hash);
+	r = ckpt_save(ck->path, &ck->id, &snap, &hash);
 	if (r == -1 && !ck->warned)
 		warn("--checkpoint: %s", ck->path);
 	pthread_mutex_lock(&ck->lock);
@@ -306,6 +383,7 @@ save(struct checkpoint *ck)
 		ck->warned = true;
 		ck->dirty = true;
 	}
+	ck->hash = hash;
 	rangeset_free(&snap);
 }
 
@@ -505,5 +583,6 @@ checkpoint_remove(struct checkpoint *ck)
 	rangeset_free(&ck->durable);
 	rangeset_free(&ck->todo);
 	rangeset_free(&ck->skipped);
+	rangeset_free(&ck->rehash);
 	rangeset_free(&ck->written);
 }

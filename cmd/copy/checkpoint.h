@@ -25,6 +25,7 @@
 #include "ckpt-file.h"
 #include "rangeset.h"
 
+struct blkhash;
 struct checkpoint;
 struct copy_opts;
 struct endpoint;
@@ -56,6 +57,15 @@ bool checkpoint_load(const char *path, const struct ep_arg *src,
  */
 void checkpoint_begin(struct copy_opts *o, const struct endpoint *src,
     struct endpoint *dst);
+
+/*
+ * The copy's blkhash, new, after checkpoint_begin: from now on FILE
+ * keeps its state (the outer hash after a prefix of the done part), and
+ * a resume first takes up the state FILE kept.  Returns what of the
+ * done part h must still be given from the source, or NULL.
+ */
+const struct rangeset *checkpoint_hash(struct checkpoint *ck,
+    struct blkhash *h);
 
 /* What a resume skips (the done part, whole blocks), or NULL. */
 const struct rangeset *checkpoint_skipped(const struct checkpoint *ck);

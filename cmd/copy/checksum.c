@@ -4,12 +4,17 @@
  * a hook as they copy it (data, or NULL for a hole that was not read);
  * the hook passes it to blkhash, whose workers hash the blocks beside
  * the copy.  Holes cost one precomputed digest per block, never a read.
+ * A resumed copy's hash takes up the state its --checkpoint kept and is
+ * given the rest of the done part first, from the source, so that it
+ * folds in order (memory stays small, saved states move on) while the
+ * rest is copied.
  */
 #include <err.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "endpoint.h"
+#include "checkpoint.h"
 #include "copy.h"
 
 struct checksum {
@@ -36,9 +41,10 @@ checksum_hook(void *opaque, uint64_t off, const void *buf, size_t len)
 }
 
 struct checksum *
-checksum_begin(struct copy_opts *opts)
+checksum_begin(struct copy_opts *opts, struct endpoint *src)
 {
 	struct checksum *cs = calloc(1, sizeof(*cs));
+	const struct rangeset *rest;
 
 	if (cs == NULL)
 		err(EXIT_FAILURE, "calloc");
@@ -48,6 +54,11 @@ checksum_begin(struct copy_opts *opts)
 	atomic_init(&cs->end, 0);
 	opts->hook = checksum_hook;
 	opts->hook_opaque = cs;
+	if (opts->ckpt != NULL) {
+		rest = checkpoint_hash(opts->ckpt, cs->h);
+		if (rest != NULL)
+			checksum_fill(cs, src, rest, opts);
+	}
 	return cs;
 }
 

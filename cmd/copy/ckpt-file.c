@@ -96,7 +96,8 @@ digest_hex(const void *buf, size_t len, char hex[2 * DIGEST_LEN + 1])
 
 /* The file's text without its digest line, in a malloc'd buffer. */
 static char *
-render(const struct ckpt_id *id, const struct rangeset *done, size_t *len)
+render(const struct ckpt_id *id, const struct rangeset *done,
+    const struct ckpt_hash *hash, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -113,6 +114,9 @@ render(const struct ckpt_id *id, const struct rangeset *done, size_t *len)
 	fprintf(f, "sparse %" PRIu64 "\n", id->sparse);
 	fprintf(f, "blkhash %s\n", id->blkhash);
 	put_name(f, "selection", id->selection);
+	if (hash != NULL && hash->hex[0] != '\0')
+		fprintf(f, "blkhash-state %" PRIu64 " %s\n", hash->off,
+		    hash->hex);
 	n = done->n < CKPT_MAX_RANGES ? done->n : CKPT_MAX_RANGES;
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "done %" PRIu64 " %" PRIu64 "\n", done->r[i].off,
@@ -156,13 +160,13 @@ tmp_name(const char *path)
 
 int
 ckpt_save(const char *path, const struct ckpt_id *id,
-    const struct rangeset *done)
+    const struct rangeset *done, const struct ckpt_hash *hash)
 {
 	char hex[2 * DIGEST_LEN + 1], *text, *tmp = NULL;
 	size_t len;
 	int fd = -1, r = -1, saved;
 
-	text = render(id, done, &len);
+	text = render(id, done, hash, &len);
 	if (text == NULL)
 		return -1;
 	digest_hex(text, len, hex);
@@ -270,10 +274,28 @@ check_digest(const char *buf, size_t len)
 	return (ssize_t)body;
 }
 
-/* One "key value" line into id or done: 0, or -1. */
+/* "OFF HEX" of a blkhash-state line, of a copy with a blkhash: 0, or -1. */
+static int
+get_hash(char *v, const struct ckpt_id *id, struct ckpt_hash *hash)
+{
+	char *sp = strchr(v, ' ');
+	size_t n;
+
+	if (sp == NULL || strcmp(id->blkhash, "none") == 0)
+		return -1;
+	*sp++ = '\0';
+	n = strspn(sp, "0123456789abcdef");
+	if (get_u64(v, &hash->off) == -1 || hash->off > id->source_size ||
+	    n == 0 || sp[n] != '\0' || n >= sizeof(hash->hex))
+		return -1;
+	memcpy(hash->hex, sp, n + 1);
+	return 0;
+}
+
+/* One "key value" line into id, hash or done: 0, or -1. */
 static int
 parse_line(int lineno, char *key, char *v, struct ckpt_id *id,
-    struct rangeset *done)
+    struct rangeset *done, struct ckpt_hash *hash)
 {
 	static const char *const order[] = { MAGIC, "source", "destination",
 	    "source-size", "destination-size", "allocated", "sparse",
@@ -286,8 +308,8 @@ parse_line(int lineno, char *key, char *v, struct ckpt_id *id,
 			return -1;
 		switch (lineno) {
 		case 0:
-			return get_u64(v, &a) == -1 || a != CKPT_VERSION ?
-			    -1 : 0;
+			return get_u64(v, &a) == -1 || a < 2 ||
+			    a > CKPT_VERSION ? -1 : 0;
 		case 1:
 			return get_name(v, id->source, sizeof id->source);
 		case 2:
@@ -311,6 +333,8 @@ parse_line(int lineno, char *key, char *v, struct ckpt_id *id,
 			    sizeof id->selection);
 		}
 	}
+	if (lineno == (int)ARRAY_SIZE(order) && strcmp(key, "blkhash-state") == 0)
+		return get_hash(v, id, hash);
 	if (strcmp(key, "done") != 0 || (sp = strchr(v, ' ')) == NULL)
 		return -1;
 	*sp = '\0';
@@ -320,9 +344,17 @@ parse_line(int lineno, char *key, char *v, struct ckpt_id *id,
 	return rangeset_add(done, a, b);
 }
 
+/* A state claims the hash of bytes [0, off): they must be done. */
+static bool
+hash_within(const struct ckpt_hash *hash, const struct rangeset *done)
+{
+	return hash->hex[0] == '\0' || hash->off == 0 ||
+	    (done->n > 0 && done->r[0].off == 0 && hash->off <= done->r[0].len);
+}
+
 int
 ckpt_load(const char *path, struct ckpt_id *id, struct rangeset *done,
-    char *why, size_t whylen)
+    struct ckpt_hash *hash, char *why, size_t whylen)
 {
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
@@ -340,6 +372,7 @@ ckpt_load(const char *path, struct ckpt_id *id, struct rangeset *done,
 	}
 	buf[body] = '\0';
 	*id = (struct ckpt_id){ 0 };
+	*hash = (struct ckpt_hash){ 0 };
 	rangeset_clear(done);
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save), lineno++) {
@@ -348,12 +381,17 @@ ckpt_load(const char *path, struct ckpt_id *id, struct rangeset *done,
 		if (sp == NULL)
 			break;
 		*sp = '\0';
-		if (parse_line(lineno, line, sp + 1, id, done) == -1)
+		if (parse_line(lineno, line, sp + 1, id, done, hash) == -1)
 			break;
 	}
 	free(buf);
 	if (line != NULL || lineno < 9) {
 		snprintf(why, whylen, "corrupt at line %d", lineno + 1);
+		rangeset_clear(done);
+		return -1;
+	}
+	if (!hash_within(hash, done)) {
+		snprintf(why, whylen, "corrupt: blkhash-state past what is done");
 		rangeset_clear(done);
 		return -1;
 	}

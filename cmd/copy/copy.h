@@ -167,13 +167,16 @@ bool copy_is_zero(const void *buf, size_t len);
 
 /*
  * --blkhash and --check (checksum.c): checksum_begin installs the hook
- * that hashes every piece the engines copy; checksum_end, after a
- * successful copy, gives the digest of the image as copied (length:
- * the source's size, or what a stream gave), exiting 1 if the hook did
- * not see every byte exactly once.
+ * that hashes every piece the engines copy; called after
+ * checkpoint_begin, it starts a resume's hash from the checkpoint's
+ * state and hashes from src what of the done part that leaves.
+ * checksum_end, after a successful copy, gives the digest of the image
+ * as copied (length: the source's size, or what a stream gave), exiting
+ * 1 if the hook did not see every byte exactly once.
  */
 struct checksum;
-struct checksum *checksum_begin(struct copy_opts *opts);
+struct checksum *checksum_begin(struct copy_opts *opts,
+    struct endpoint *src);
 /*
  * Hashes ranges of ep that the copy does not pass through the hook: the
  * done part of a resumed copy (from the source), the clean part of an

@@ -267,7 +267,7 @@ main(int argc, const char **argv)
 		zero_check(dst, src->size, chosen);
 
 	if (opts.blkhash || opts.check[0] != '\0')
-		cs = checksum_begin(&opts);	/* hashes beside the copy */
+		cs = checksum_begin(&opts, src);	/* hashes beside the copy */
 	opts.progress.retries = ep_retries;	/* the JSON lines count them */
 	/* A resume counts the done part as copied: the bar starts there. */
 	progress_begin(&opts.progress, opts.progress_bar, opts.progress_fd,
@@ -285,13 +285,6 @@ main(int argc, const char **argv)
 		progress_phase(&opts.progress, "flush");
 		ep_flush(dst);
 	}
-	/*
-	 * The done part of a resume is hashed from the source once the rest
-	 * is copied (and recorded), so that a rerun after a kill here has
-	 * nothing left to copy.
-	 */
-	if (cs != NULL && checkpoint_skipped(opts.ckpt) != NULL)
-		checksum_fill(cs, src, checkpoint_skipped(opts.ckpt), &opts);
 	if (opts.ckpt != NULL)
 		checkpoint_remove(opts.ckpt);	/* all durable: done */
 	/* Both run even if one fails: each says something different. */

@@ -85,6 +85,17 @@ new_or_fail(const char *spec, unsigned threads)
 	return h;
 }
 
+/* The digest of h into hex (freeing h), or a failure recorded. */
+static void
+final_is_keep(struct blkhash *h, uint64_t length, char hex[BLKHASH_HEX_MAX])
+{
+	if (blkhash_final(h, length, hex) == -1) {
+		check(false, "final failed: %s", blkhash_error(h));
+		hex[0] = '\0';
+	}
+	blkhash_free(h);
+}
+
 static void
 final_is(struct blkhash *h, uint64_t length, const char *want,
     const char *what)
@@ -718,6 +729,121 @@ test_table(void)
 	}
 }
 
+/* --- the outer state, as a --checkpoint keeps it ------------------- */
+
+/* Gives h [off, end) of im in order, in pieces of at most step bytes. */
+static void
+give(struct blkhash *h, const struct image *im, uint64_t off, uint64_t end,
+    uint64_t step)
+{
+	for (; off < end; off += MIN(step, end - off)) {
+		struct op op = { off, MIN(step, end - off), OP_UPDATE };
+
+		check(run_op(h, im, &op) == 0, "give at %" PRIu64 ": %s", off,
+		    blkhash_error(h));
+	}
+}
+
+/* The state of h at the longest prefix <= limit, once [0, folded) is in. */
+static uint64_t
+state_at(struct blkhash *h, uint64_t limit, uint64_t folded,
+    char hex[BLKHASH_STATE_HEX_MAX])
+{
+	uint64_t off = 0;
+
+	for (int i = 0; i < 10000; i++) {
+		if (blkhash_state(h, UINT64_MAX, &off, hex) == 0 &&
+		    off >= folded)
+			break;
+		usleep(1000);	/* the workers are still hashing */
+	}
+	check(off >= folded, "only %" PRIu64 " of %" PRIu64 " folded", off,
+	    folded);
+	if (blkhash_state(h, limit, &off, hex) == -1)
+		check(false, "no state at or before %" PRIu64, limit);
+	return off;
+}
+
+/*
+ * The first run hashes a prefix and keeps its state; a second hash takes
+ * it up and is given only the rest: the digest is the whole image's.
+ */
+static void
+resume_is(const char *spec, const struct image *im, uint64_t limit,
+    uint64_t want_off, uint64_t given, const char *want, const char *what)
+{
+	struct blkhash *h = new_or_fail(spec, 2);
+	char hex[BLKHASH_STATE_HEX_MAX];
+	uint64_t off;
+
+	give(h, im, 0, given, 1024 * 1024);
+	off = state_at(h, limit, given / 4096 * 4096, hex);
+	check(off == want_off, "%s: state at %" PRIu64 ", want %" PRIu64,
+	    what, off, want_off);
+	blkhash_free(h);
+	h = new_or_fail(spec, 2);
+	check(blkhash_restore(h, off, hex) == 0, "%s: restore failed", what);
+	give(h, im, off, im->length, 1024 * 1024);
+	final_is(h, im->length, want, what);
+}
+
+static void
+test_state(void)
+{
+	static const char *const algs[] = { "md5", "sha1", "sha224",
+	    "sha256", "sha384", "sha512" };
+	struct image big = { 0 };
+	char what[128], hex[BLKHASH_STATE_HEX_MAX], whole[BLKHASH_HEX_MAX];
+	struct blkhash *h;
+	uint64_t off;
+
+	init_pattern();
+	/* Three blocks: the digests fill no whole input block of any H. */
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		struct image im;
+
+		if (table[i].length != 30721)
+			continue;
+		image_parse(&im, table[i].length, table[i].zeros);
+		snprintf(what, sizeof(what), "%s: state after 3 blocks",
+		    table[i].spec);
+		resume_is(table[i].spec, &im, 3 * 4096 + 100, 3 * 4096,
+		    3 * 4096, table[i].hex, what);
+		free(im.segs);
+	}
+	/* Far past the limit: a snapshot kept every 16 MiB serves. */
+	big.length = 48 * MiB + 5;
+	add_seg(&big, 0, big.length, false);
+	for (size_t a = 0; a < ARRAY_SIZE(algs); a++) {
+		char spec[32];
+
+		snprintf(spec, sizeof(spec), "%s/4k", algs[a]);
+		h = new_or_fail(spec, 2);
+		give(h, &big, 0, big.length, 1024 * 1024);
+		final_is_keep(h, big.length, whole);
+		snprintf(what, sizeof(what), "%s: snapshot before 40 MiB",
+		    spec);
+		resume_is(spec, &big, 40 * MiB, 32 * MiB, big.length, whole,
+		    what);
+	}
+	free(big.segs);
+
+	/* Misuse. */
+	h = new_or_fail("sha256/4k", 1);
+	check(blkhash_state(h, 0, &off, hex) == 0 && off == 0 &&
+	    strlen(hex) == 64, "state of nothing: %s", hex);
+	check(blkhash_restore(h, 4095, hex) == -1, "restore off a block");
+	hex[10] = 'x';
+	check(blkhash_restore(h, 0, hex) == -1, "restore of non-hex");
+	hex[10] = '0';
+	hex[63] = '\0';
+	check(blkhash_restore(h, 0, hex) == -1, "restore of a short state");
+	check(blkhash_restore(h, 4096, "") == -1, "restore of nothing");
+	blkhash_zero(h, 0, 4096);
+	check(blkhash_restore(h, 4096, hex) == -1, "restore after a piece");
+	blkhash_free(h);
+}
+
 /* --- misuse is reported, not hashed --------------------------------- */
 
 static void
@@ -1025,6 +1151,7 @@ main(void)
 	test_known();
 	test_errors();
 	test_table();
+	test_state();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

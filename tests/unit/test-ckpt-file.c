@@ -4,7 +4,9 @@
  * ranges (names with spaces, '%' and newlines included); a missing file
  * is "no checkpoint"; every single-byte change, a truncation at any
  * length and a wrong version are refused as corrupt, never loaded; the
- * identity fields are compared one by one and named.
+ * identity fields are compared one by one and named; a blkhash state
+ * loads back, and one past the done prefix, or without a blkhash, is
+ * corrupt.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,21 +59,52 @@ write_file(const char *buf, size_t len)
 	fclose(f);
 }
 
+static const struct ckpt_hash state = { 65536, "0123456789abcdef" };
+
 static void
 round_trip(void)
 {
 	struct rangeset done = { 0 }, got = { 0 };
 	struct ckpt_id id;
+	struct ckpt_hash hash;
 	char why[256];
 
 	rangeset_add(&done, 0, 65536);
 	rangeset_add(&done, 1 << 20, 4096);
-	CHECK(ckpt_save(path, &base, &done) == 0, "save: %s", strerror(errno));
-	CHECK(ckpt_load(path, &id, &got, why, sizeof why) == 1, "load: %s",
-	    why);
+	CHECK(ckpt_save(path, &base, &done, &state) == 0, "save: %s",
+	    strerror(errno));
+	CHECK(ckpt_load(path, &id, &got, &hash, why, sizeof why) == 1,
+	    "load: %s", why);
 	CHECK(ckpt_mismatch(&id, &base) == NULL, "identity changed");
 	CHECK(got.n == 2 && got.r[1].off == 1 << 20 && got.r[1].len == 4096,
 	    "ranges changed");
+	CHECK(hash.off == state.off && strcmp(hash.hex, state.hex) == 0,
+	    "blkhash-state changed: %s", hash.hex);
+	rangeset_free(&done);
+	rangeset_free(&got);
+}
+
+/* A state is the hash of bytes the file says are done, with a blkhash. */
+static void
+state_checks(void)
+{
+	struct rangeset done = { 0 }, got = { 0 };
+	struct ckpt_hash hash, past = state;
+	struct ckpt_id id, none = base;
+	char why[256];
+
+	rangeset_add(&done, 0, 65536);
+	past.off = 65536 + 4096;
+	CHECK(ckpt_save(path, &base, &done, &past) == 0, "save");
+	CHECK(ckpt_load(path, &id, &got, &hash, why, sizeof why) == -1 &&
+	    strstr(why, "blkhash-state") != NULL, "state past done: %s", why);
+	strcpy(none.blkhash, "none");
+	CHECK(ckpt_save(path, &none, &done, &state) == 0, "save");
+	CHECK(ckpt_load(path, &id, &got, &hash, why, sizeof why) == -1,
+	    "state without blkhash accepted");
+	CHECK(ckpt_save(path, &base, &done, NULL) == 0, "save");
+	CHECK(ckpt_load(path, &id, &got, &hash, why, sizeof why) == 1 &&
+	    hash.hex[0] == '\0', "no state: %s", why);
 	rangeset_free(&done);
 	rangeset_free(&got);
 }
@@ -81,6 +114,7 @@ corruption(void)
 {
 	struct rangeset got = { 0 };
 	struct ckpt_id id;
+	struct ckpt_hash hash;
 	char why[256], *buf;
 	size_t len;
 
@@ -91,10 +125,10 @@ corruption(void)
 		memcpy(bad, buf, len);
 		bad[i] ^= 0x01;
 		write_file(bad, len);
-		CHECK(ckpt_load(path, &id, &got, why, sizeof why) == -1,
+		CHECK(ckpt_load(path, &id, &got, &hash, why, sizeof why) == -1,
 		    "byte %zu flipped was accepted", i);
 		write_file(bad, i);
-		CHECK(ckpt_load(path, &id, &got, why, sizeof why) == -1,
+		CHECK(ckpt_load(path, &id, &got, &hash, why, sizeof why) == -1,
 		    "truncation to %zu was accepted", i);
 		free(bad);
 	}
@@ -107,10 +141,12 @@ missing_and_mismatch(void)
 {
 	struct rangeset got = { 0 };
 	struct ckpt_id id, other = base;
+	struct ckpt_hash hash;
 	char why[256];
 
 	unlink(path);
-	CHECK(ckpt_load(path, &id, &got, why, sizeof why) == 0, "missing");
+	CHECK(ckpt_load(path, &id, &got, &hash, why, sizeof why) == 0,
+	    "missing");
 	other.sparse = 0;
 	CHECK(ckpt_mismatch(&base, &other) != NULL &&
 	    strcmp(ckpt_mismatch(&base, &other), "sparse") == 0, "sparse");
@@ -133,12 +169,13 @@ removal(void)
 	FILE *f;
 
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	CHECK(ckpt_save(path, &base, &done) == 0, "save");
+	CHECK(ckpt_save(path, &base, &done, NULL) == 0, "save");
 	CHECK(access(tmp, F_OK) == -1, "temporary file left after a save");
 	f = fopen(tmp, "w");
 	CHECK(f != NULL && fputs("half a checkpoint", f) >= 0 &&
 	    fclose(f) == 0, "stale temporary file");
-	CHECK(ckpt_save(path, &base, &done) == 0, "save over a stale one");
+	CHECK(ckpt_save(path, &base, &done, NULL) == 0,
+	    "save over a stale one");
 	CHECK(access(tmp, F_OK) == -1, "stale temporary file kept");
 	f = fopen(tmp, "w");
 	CHECK(f != NULL && fclose(f) == 0, "stale temporary file");
@@ -159,6 +196,7 @@ main(void)
 	round_trip();
 	corruption();
 	missing_and_mismatch();
+	state_checks();
 	removal();
 	unlink(path);
 	if (failures) {
