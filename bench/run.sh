@@ -493,6 +493,68 @@ if wanted copy-ckpt-nbd; then
 		skip_row copy-ckpt-nbd nbd-copy "nbd-copy has no --checkpoint yet"
 	fi
 fi
+if wanted copy-resume; then
+	# What a resumed copy costs against a straight one.  A copy with
+	# --checkpoint --blkhash is killed (SIGKILL, no last checkpoint)
+	# as soon as its checkpoint claims half the image, then the same
+	# command is run again to the end; the row's time is both runs'.
+	# The resume is not free: it copies again what was copied after the
+	# last checkpoint, and --blkhash, which needs every byte, reads
+	# again from the source what the checkpoint claims past the hash
+	# state it kept (before that state was kept, all it claimed).  The
+	# source is behind nbdkit's rate filter, as a remote disk would be,
+	# so the re-read costs what it would there.
+	# The rate (scaled with the image under QUICK) makes the straight
+	# copy last some 12 s: the saver writes at most 5 s apart and puts
+	# a save off while the copy should end first, so a shorter copy
+	# would write no checkpoint past half.  Should the copy end before
+	# one claims half, the row is a straight copy; at full scale the
+	# check fails that run, as it measured nothing.
+	size=$((4 * GiB / scale))
+	scenario copy-resume "$((size / MiB)) MiB pattern export behind rate=$((2400 / scale))M to a new file with --checkpoint --blkhash: killed at half and resumed vs straight" "$size"
+	if copy_has --checkpoint && copy_has --blkhash-file; then
+		ref=$("$bench" pattern "$size" | "$bench" sum -)
+		hashes=$("$bench" pattern "$size" | "$py" "$here/check.py" hashes) || die "cannot hash the pattern"
+		# -t 1: nbdkit before 1.33.10 (commit 9d82aa4f) aborts on
+		# "Assertion `sock >= 0' failed" when a client hangs up with
+		# requests queued on several threads of its connection, which
+		# the kill does; one thread per connection is its workaround.
+		# --log=null: the requests the kill cuts off are logged as
+		# errors, expected ones.
+		serve SRC -t 1 --log=null --filter=rate pattern "$size" rate=$((2400 / scale))M
+		dst_file=$tmp/dst.img sum_file=$tmp/sum
+		export dst_file sum_file
+		fresh_resume() { rm -f "$dst_file" "$ckpt" "$sum_file"; }
+		check_resume() {
+			local got=
+			check_file_sum || return 1
+			read -r got _ 2>/dev/null <"$sum_file"
+			[ "$got" = "${hashes#* }" ] || { echo "blkhash ${got:-missing}, expected ${hashes#* }"; return 1; }
+			[ ! -e "$ckpt" ] || { echo "checkpoint left after success"; return 1; }
+			if [ "$TOOL" != nbd-copy ] && [ "$scale" = 1 ] && ! grep -q '^killed' "$1"; then
+				echo "ended before a checkpoint claimed half: nothing resumed"
+				return 1
+			fi
+		}
+		# kill_at_half CMD HALF: CMD in the background until $ckpt's
+		# "done OFF LEN" lines add up to HALF, SIGKILL, then CMD again.
+		# Exit 137 is the kill; any other status is the first run's own
+		# (it ended before a checkpoint claimed half).
+		kill_at_half() {
+			printf '%s & p=$!; while kill -0 $p 2>/dev/null; do s=0; while read -r k o n; do [ "$k" = done ] && s=$((s + n)); done 2>/dev/null <"$ckpt"; [ $s -ge %d ] && break; sleep 0.05; done; kill -KILL $p 2>/dev/null; wait $p; st=$?; [ $st = 137 ] || exit $st; echo "killed with $s bytes claimed"; %s' "$1" "$2" "$1"
+		}
+		straight='"$copy" --checkpoint="$ckpt" --blkhash --blkhash-file="$sum_file" "$SRC" "$dst_file"'
+		srv=("$SRC_pid") prep=fresh_resume check=check_resume
+		nwarm=0 nrep=$((reps < 3 ? reps : 3))
+		ours copy "$straight"
+		row theirs "$copy" "nbd-copy killed at half, resumed" "$(kill_at_half "$straight" $((size / 2)))"
+		measure
+		fresh_resume
+		unserve SRC
+	else
+		skip_row copy-resume nbd-copy "nbd-copy has no --checkpoint or --blkhash-file yet"
+	fi
+fi
 
 # ---- map
 # frag.py needs nbdkit's python plugin, a package of its own on Debian.
