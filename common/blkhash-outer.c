@@ -110,7 +110,6 @@ void
 outer_update(struct outer *o, const void *data, size_t len)
 {
 	o->a->update(&o->u, len, data);
-	o->bytes += len;
 }
 
 void
@@ -185,7 +184,6 @@ outer_load(struct outer *o, uint64_t bytes, const char *hex)
 	}
 	*v.index = (unsigned)buffered;
 	set_count(&t, bytes / v.block_size);
-	t.bytes = bytes;
 	*o = t;
 	return 0;
 }

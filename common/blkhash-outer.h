@@ -29,7 +29,6 @@ struct outer_alg;
 
 struct outer {
 	const struct outer_alg *a;
-	uint64_t bytes;		/* hashed so far */
 	union {
 		struct md5_ctx md5;
 		struct sha1_ctx sha1;

@@ -259,19 +259,22 @@ fold_zeroes(struct blkhash *h, uint64_t count)
 	}
 }
 
+/* The snapshot taken last.  Lock held. */
+static struct snap *
+newest(struct blkhash *h)
+{
+	return &h->snaps[(h->snap0 + h->nsnaps - 1) % SNAPS];
+}
+
 /* Keeps the outer hash as it is now, dropping the oldest kept.  Lock held. */
 static void
 snapshot(struct blkhash *h)
 {
-	struct snap *s;
-
 	if (h->nsnaps == SNAPS)
 		h->snap0 = (h->snap0 + 1) % SNAPS;
 	else
 		h->nsnaps++;
-	s = &h->snaps[(h->snap0 + h->nsnaps - 1) % SNAPS];
-	s->next = h->next;
-	s->outer = h->outer;
+	*newest(h) = (struct snap){ .next = h->next, .outer = h->outer };
 }
 
 /*
@@ -296,8 +299,7 @@ fold(struct blkhash *h)
 			fold_zeroes(h, r.count);
 		h->next += r.count;
 		free(r.digests);
-		if (h->next - h->snaps[(h->snap0 + h->nsnaps - 1) % SNAPS].next
-		    >= h->snap_every)
+		if (h->next - newest(h)->next >= h->snap_every)
 			snapshot(h);
 	}
 }
